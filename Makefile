@@ -1,0 +1,65 @@
+# The session-sharing lab.  `make` (or `make help`) lists the targets.
+# Every variable below can be set on the command line or in the environment:
+#   make up NODES=5 SESSION_STORE=memory PORT=9090
+
+NODES          ?= 3
+PORT           ?= 8080
+NODE_BASE_PORT ?= 8081
+SESSION_STORE  ?= redis
+REDIS_PORT     ?= 16379
+PG_PORT        ?= 15432
+REDIS_URL      ?=
+DATABASE_URL   ?=
+SMS_OUTBOX     ?= on
+RUN_DIR        ?= .run
+NODE           ?=
+PYTEST_ARGS    ?=
+
+PY      := .venv/bin/python
+CLUSTER := $(PY) -m scripts.cluster --run-dir $(RUN_DIR)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup setup-dev up down status logs stop-node start-node restart clean lint test
+
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## install what `make up` needs (apt packages, .venv)
+	@bash scripts/setup.sh
+
+setup-dev: ## install what `make test` needs as well
+	@bash scripts/setup.sh --dev
+
+up: setup ## start the cluster (NODES, PORT, SESSION_STORE=redis|memory, REDIS_URL, DATABASE_URL)
+	@$(CLUSTER) up --nodes $(NODES) --port $(PORT) --node-base-port $(NODE_BASE_PORT) \
+	  --redis-port $(REDIS_PORT) --pg-port $(PG_PORT) --session-store $(SESSION_STORE) \
+	  --redis-url "$(REDIS_URL)" --database-url "$(DATABASE_URL)" --sms-outbox $(SMS_OUTBOX)
+
+down: ## stop everything `make up` started
+	@if [ -x $(PY) ]; then $(CLUSTER) down; fi
+
+status: ## processes, and whether each node is ready
+	@$(CLUSTER) status
+
+logs: ## last lines of every log (NODE=2 for one node, FOLLOW=1 to follow)
+	@$(CLUSTER) logs $(if $(NODE),--node $(NODE)) $(if $(FOLLOW),--follow)
+
+stop-node: ## stop one node: make stop-node NODE=2
+	@$(CLUSTER) stop-node $(or $(NODE),$(error set NODE, e.g. make stop-node NODE=2))
+
+start-node: ## start it again: make start-node NODE=2
+	@$(CLUSTER) start-node $(or $(NODE),$(error set NODE, e.g. make start-node NODE=2))
+
+restart: ## restart the nodes (after editing node/)
+	@$(CLUSTER) restart
+
+clean: down ## stop, then delete .run/ (Postgres and Redis data included)
+	@if [ -x $(PY) ]; then $(CLUSTER) clean; else rm -rf $(RUN_DIR); fi
+
+lint: setup-dev ## ruff and mypy
+	@.venv/bin/ruff check node scripts tests
+	@.venv/bin/ruff format --check node scripts tests
+	@.venv/bin/mypy
+
+test: setup-dev lint ## every test, the cluster tests included
+	@.venv/bin/pytest $(PYTEST_ARGS)

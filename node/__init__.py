@@ -1,0 +1,1 @@
+"""One aiohttp node of the cluster: the seed's SMS login with a switchable session store."""

@@ -1,0 +1,35 @@
+"""The app factory: synchronous and pure, every resource opened later in
+its cleanup_ctx, so tests build the real app from explicit settings."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .middlewares import MIDDLEWARES
+from .resources import pg_ctx, redis_ctx, session_store_ctx
+from .routes import setup_routes
+from .settings import Settings
+from .typedefs import SETTINGS
+
+# The API takes small JSON bodies only; anything larger is refused with 413
+# before it is read.
+MAX_BODY = 16 * 1024
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(pg_ctx)
+    if settings.session_store == "redis":
+        app.cleanup_ctx.append(redis_ctx)
+    app.cleanup_ctx.append(session_store_ctx)
+    setup_routes(app, sms_outbox=settings.sms_outbox)
+
+    node_name = settings.node_name
+
+    async def add_node_header(request: web.Request, response: web.StreamResponse) -> None:
+        # A signal, not a middleware: it also marks the router's own 404s.
+        response.headers["X-Node"] = node_name
+
+    app.on_response_prepare.append(add_node_header)
+    return app

@@ -1,0 +1,85 @@
+"""The request pipeline, in the seed's order.
+
+1. errors  - every failure becomes the JSON envelope, internals hidden;
+2. refresh - on every path (the seed's RefreshTokenInterceptor, order 0):
+             load the user for the ``authorization`` token, keep it on the
+             request, push the session's TTL back;
+3. login   - on protected paths only (the seed's LoginInterceptor,
+             order 1): no user, 401.
+
+Refresh runs on public paths too, so a user who only browses shops keeps
+their session alive; that is why the seed split the interceptor in two.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from .envelope import ApiError, fail
+from .models import UserDTO
+from .routes import is_public
+from .typedefs import STORE, TOKEN, USER
+from .validation import is_token_well_formed
+
+log = logging.getLogger(__name__)
+
+_REASONS = {
+    404: "not found",
+    405: "method not allowed",
+    413: "request body too large",
+}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return fail(exc.status, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = fail(exc.status, _REASONS.get(exc.status, exc.reason.lower()))
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return fail(500, "internal server error")
+
+
+@web.middleware
+async def refresh_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = request.headers.get("authorization", "").strip()
+    user: UserDTO | None = None
+    if token and is_token_well_formed(token):
+        user = await request.app[STORE].load_user(token)
+    request[USER] = user
+    if user is not None:
+        request[TOKEN] = token
+    return await handler(request)
+
+
+@web.middleware
+async def login_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # Unrouted paths fall through to the router's 404/405 rather than a
+    # 401, and protection is decided by the route that will run (its
+    # canonical path), not by the raw URL.
+    route = request.match_info.route
+    if (
+        request.match_info.http_exception is None
+        and not is_public(route.resource.canonical if route.resource else request.path)
+        and request[USER] is None
+    ):
+        if request.headers.get("authorization", "").strip():
+            raise ApiError(
+                401, "not logged in: this token has no session here (expired, logged out, unknown)"
+            )
+        raise ApiError(401, "not logged in: send the token from /user/login in the authorization header")
+    return await handler(request)
+
+
+MIDDLEWARES = (error_middleware, refresh_middleware, login_middleware)

@@ -1,0 +1,59 @@
+"""Every route, by name, in one place.
+
+The tests and the load test take their paths from ``PATHS`` instead of
+retyping them.  ``PUBLIC`` is the seed's MvcConfig exclusion list: the
+paths the login check lets through without a user.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import views
+
+ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
+    # (name, method, path, handler)
+    ("user.code", "POST", "/user/code", views.send_code),
+    ("user.login", "POST", "/user/login", views.login),
+    ("user.me", "GET", "/user/me", views.me),
+    ("user.logout", "POST", "/user/logout", views.logout),
+    ("shop.get", "GET", "/shop/{id}", views.get_shop),
+    ("blog.hot", "GET", "/blog/hot", views.hot_blogs),
+    ("healthz", "GET", "/healthz", views.healthz),
+    ("readyz", "GET", "/readyz", views.readyz),
+    ("dev.sms.latest", "GET", "/dev/sms/latest", views.latest_sms),
+)
+PATHS: dict[str, str] = {name: path for name, _, path, _ in ROUTES}
+
+# "/x/**" means /x and everything below it, as in Spring's path patterns.
+PUBLIC: tuple[str, ...] = (
+    "/user/code",
+    "/user/login",
+    "/blog/hot",
+    "/voucher/**",
+    "/shop/**",
+    "/shop-type/**",
+    "/upload/**",
+    "/blog/query/hot",
+    "/healthz",
+    "/readyz",
+    "/dev/**",
+)
+
+
+def is_public(path: str) -> bool:
+    for pattern in PUBLIC:
+        if pattern.endswith("/**"):
+            prefix = pattern[:-3]
+            if path == prefix or path.startswith(prefix + "/"):
+                return True
+        elif path == pattern:
+            return True
+    return False
+
+
+def setup_routes(app: web.Application, *, sms_outbox: bool) -> None:
+    for name, method, path, handler in ROUTES:
+        if name.startswith("dev.sms") and not sms_outbox:
+            continue
+        app.router.add_route(method, path, handler, name=name)

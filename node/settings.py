@@ -1,0 +1,110 @@
+"""All of a node's settings in one typed object.
+
+Only ``node.__main__`` reads the environment; it hands ``os.environ`` to
+:meth:`Settings.from_env`, so everything else (and every test) builds
+settings explicitly.  The variable names are the ones the Makefile, the
+launcher and compose.yaml use; the README lists them once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+SessionStoreKind = Literal["redis", "memory"]
+SESSION_STORES: tuple[SessionStoreKind, ...] = ("redis", "memory")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the node cannot run with."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    node_name: str = "node1"
+    host: str = "127.0.0.1"
+    port: int = 8081
+    session_store: SessionStoreKind = "redis"
+    redis_url: str = "redis://127.0.0.1:16379/0"
+    database_url: str = "postgresql://postgres@127.0.0.1:15432/sessionlab"
+    # The outbox endpoint plays the user's phone; off in anything public.
+    sms_outbox: bool = True
+    login_code_ttl: int = 120
+    login_user_ttl: int = 1800
+    shutdown_timeout: float = 10.0
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.session_store not in SESSION_STORES:
+            raise SettingsError(
+                f"SESSION_STORE must be one of {', '.join(SESSION_STORES)}, not {self.session_store!r}"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", self.node_name):
+            raise SettingsError(f"NODE_NAME must be 1-64 of [A-Za-z0-9_.-], not {self.node_name!r}")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"NODE_PORT must be 1-65535, not {self.port}")
+        for name in ("login_code_ttl", "login_user_ttl", "shutdown_timeout"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name.upper()} must be positive")
+        if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        if urlsplit(self.database_url).scheme not in ("postgres", "postgresql"):
+            raise SettingsError("DATABASE_URL must be a postgresql:// URL")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Settings from environment variables; unset or empty means default."""
+        values: dict[str, object] = {}
+        for var, (name, parse) in ENV.items():
+            raw = env.get(var)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[name] = parse(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{var}={raw!r}: {exc}") from None
+        return cls(**values)  # type: ignore[arg-type]
+
+    def redacted(self) -> dict[str, object]:
+        """The settings as they may be logged: passwords in URLs masked."""
+        out = dataclasses.asdict(self)
+        out["redis_url"] = mask_password(self.redis_url)
+        out["database_url"] = mask_password(self.database_url)
+        return out
+
+
+def _on_off(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "on", "true", "yes"):
+        return True
+    if lowered in ("0", "off", "false", "no"):
+        return False
+    raise ValueError("must be on or off")
+
+
+# Environment variable -> (field, parser): one table, so the names the
+# launcher, the Makefile and the README use cannot drift from the fields.
+ENV: dict[str, tuple[str, Callable[[str], object]]] = {
+    "NODE_NAME": ("node_name", str),
+    "NODE_HOST": ("host", str),
+    "NODE_PORT": ("port", int),
+    "SESSION_STORE": ("session_store", str),
+    "REDIS_URL": ("redis_url", str),
+    "DATABASE_URL": ("database_url", str),
+    "SMS_OUTBOX": ("sms_outbox", _on_off),
+    "LOGIN_CODE_TTL": ("login_code_ttl", int),
+    "LOGIN_USER_TTL": ("login_user_ttl", int),
+    "SHUTDOWN_TIMEOUT": ("shutdown_timeout", float),
+    "LOG_LEVEL": ("log_level", str),
+}
+
+
+def mask_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -1,0 +1,803 @@
+"""The launcher: one machine, no Docker, the whole cluster under supervisord.
+
+    python -m scripts.cluster up [options]     start (or reconcile) and wait until ready
+    python -m scripts.cluster down             stop everything it started
+    python -m scripts.cluster status           what runs, and whether each node is ready
+    python -m scripts.cluster logs [--node N] [--follow]
+    python -m scripts.cluster stop-node N | start-node N
+
+``make up`` and the test fixtures both call :func:`up` with a
+:class:`ClusterConfig`, so the tests run exactly what a user runs.  Every
+file lives in the run dir (``.run/`` for ``make up``, a temporary dir for a
+test): configs, data, logs, sockets.  supervisord owns the processes, so
+``down`` is one ``shutdown`` and leaves nothing behind.
+
+Why supervisord: it is a pip package (no system service manager needed, works
+in a container and as a normal user), it restarts a node that dies, and
+``supervisorctl`` gives status and per-process start/stop for free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import getpass
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+from redis.asyncio import Redis
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+DB_NAME = "sessionlab"
+# Unix socket paths are limited to ~107 bytes; supervisorctl talks to
+# supervisord over one in the run dir.
+_MAX_SOCKET_PATH = 100
+
+
+class LaunchError(RuntimeError):
+    """The cluster could not be started as asked; the message says why."""
+
+
+@dataclasses.dataclass
+class ClusterConfig:
+    run_dir: Path
+    nodes: int = 3
+    port: int = 8080
+    node_ports: list[int] = dataclasses.field(default_factory=list)
+    redis_port: int = 16379
+    pg_port: int = 15432
+    session_store: str = "redis"
+    # Given: the nodes use that server and the launcher starts none.
+    redis_url: str | None = None
+    database_url: str | None = None
+    sms_outbox: bool = True
+    # Extra environment for every node (e.g. LOGIN_USER_TTL in a test).
+    node_env: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Tests trade crash safety for speed: no fsync in the throwaway Postgres.
+    pg_durable: bool = True
+
+    def __post_init__(self) -> None:
+        self.run_dir = Path(self.run_dir).resolve()
+        if not self.node_ports:
+            self.node_ports = [8081 + i for i in range(self.nodes)]
+        if len(self.node_ports) != self.nodes:
+            raise LaunchError(f"{self.nodes} nodes but {len(self.node_ports)} node ports")
+        if self.session_store not in ("redis", "memory"):
+            raise LaunchError(f"SESSION_STORE must be redis or memory, not {self.session_store!r}")
+
+    # --- where things are -------------------------------------------------
+    @property
+    def log_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def supervisor_conf(self) -> Path:
+        return self.run_dir / "supervisord.conf"
+
+    @property
+    def socket_path(self) -> Path:
+        return self.run_dir / "supervisor.sock"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.run_dir / "pgdata"
+
+    @property
+    def own_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def own_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def node_names(self) -> list[str]:
+        return [f"node{i}" for i in range(1, self.nodes + 1)]
+
+    def node_url(self, index: int) -> str:
+        """Base URL of node ``index`` (1-based), bypassing nginx."""
+        return f"http://127.0.0.1:{self.node_ports[index - 1]}"
+
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        password = (self.run_dir / "pg-password").read_text().strip()
+        return f"postgresql://postgres:{password}@127.0.0.1:{self.pg_port}/{DB_NAME}"
+
+    # --- persisted between commands --------------------------------------
+    def save(self) -> None:
+        state = dataclasses.asdict(self)
+        state["run_dir"] = str(self.run_dir)
+        path = self.run_dir / "cluster.json"
+        path.write_text(json.dumps(state, indent=2) + "\n")
+        path.chmod(0o600)
+
+    @classmethod
+    def load(cls, run_dir: Path) -> ClusterConfig:
+        path = Path(run_dir) / "cluster.json"
+        if not path.exists():
+            raise LaunchError(f"no cluster was started in {run_dir} (no {path.name})")
+        return cls(**json.loads(path.read_text()))
+
+
+# --- small helpers ----------------------------------------------------------
+
+
+def _say(message: str) -> None:
+    print(f"\033[1m==>\033[0m {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root; as root they run as the
+    # postgres user that Debian's package creates.
+    return ["runuser", "-u", "postgres", "--", *cmd] if _is_root() else cmd
+
+
+def _pg_bin() -> Path:
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return candidates[-1].parent
+    found = shutil.which("postgres")
+    if found:
+        return Path(found).parent
+    raise LaunchError("PostgreSQL server binaries not found: run scripts/setup.sh (make setup)")
+
+
+def _nginx_bin() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if not found:
+        raise LaunchError("nginx not found: run scripts/setup.sh (make setup)")
+    return found
+
+
+def _redis_bin() -> str:
+    found = shutil.which("redis-server")
+    if not found:
+        raise LaunchError("redis-server not found: run scripts/setup.sh (make setup)")
+    return found
+
+
+def _supervisorctl(cfg: ClusterConfig, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(VENV_BIN / "supervisorctl"), "-c", str(cfg.supervisor_conf), *args],
+        capture_output=True,
+        text=True,
+    )
+    if check and result.returncode not in (0, 3):  # 3: some process not running
+        raise LaunchError(f"supervisorctl {' '.join(args)} failed: {result.stdout}{result.stderr}")
+    return result
+
+
+def _supervisord_pid(cfg: ClusterConfig) -> int | None:
+    """The pid of this run dir's supervisord if it is alive, else None."""
+    try:
+        pid = int((cfg.run_dir / "supervisord.pid").read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def is_running(cfg: ClusterConfig) -> bool:
+    return _supervisord_pid(cfg) is not None
+
+
+def _deadline_loop(timeout: float, what: str, interval: float = 0.1) -> Iterator[None]:
+    deadline = time.monotonic() + timeout
+    while True:
+        yield
+        if time.monotonic() > deadline:
+            raise LaunchError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+# --- Postgres data dir --------------------------------------------------------
+
+
+def _postgres_can_reach(path: Path) -> bool:
+    if not _is_root():
+        return True
+    return subprocess.run(_as_postgres(["test", "-x", str(path)]), capture_output=True).returncode == 0
+
+
+def _init_postgres(cfg: ClusterConfig) -> None:
+    """initdb once per run dir, with a random superuser password."""
+    password_file = cfg.run_dir / "pg-password"
+    if (cfg.pgdata / "PG_VERSION").exists() and password_file.exists():
+        return
+    if not cfg.pgdata.exists() and not cfg.pgdata.is_symlink():
+        if _postgres_can_reach(cfg.run_dir):
+            cfg.pgdata.mkdir(mode=0o700)
+        else:
+            # The postgres user cannot enter the run dir (say, a checkout
+            # under root's private home): keep the data where it can, and
+            # link it from the run dir so `make clean` finds it.
+            digest = hashlib.sha256(str(cfg.run_dir).encode()).hexdigest()[:12]
+            outside = Path("/var/tmp") / f"sessionlab-pg-{digest}"
+            outside.mkdir(mode=0o700, parents=True, exist_ok=True)
+            cfg.pgdata.symlink_to(outside)
+    if _is_root():
+        shutil.chown(cfg.pgdata.resolve(), "postgres", "postgres")
+    password = secrets.token_hex(16)
+    with tempfile.NamedTemporaryFile("w", delete=False, prefix="pgpw-") as handle:
+        handle.write(password + "\n")
+    try:
+        if _is_root():
+            shutil.chown(handle.name, "postgres", "postgres")
+        _say("initialising Postgres data dir")
+        result = subprocess.run(
+            _as_postgres(
+                [
+                    str(_pg_bin() / "initdb"),
+                    "-D",
+                    str(cfg.pgdata.resolve()),
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={handle.name}",
+                ]
+            ),
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        os.unlink(handle.name)
+    if result.returncode != 0:
+        raise LaunchError(f"initdb failed:\n{result.stdout}{result.stderr}")
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+
+
+async def _ensure_database(cfg: ClusterConfig, wait: float) -> None:
+    """Wait for Postgres, then create the project database if it is missing."""
+    if not cfg.own_postgres:
+        return
+    admin_url = cfg.effective_database_url().rsplit("/", 1)[0] + "/postgres"
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn = await asyncpg.connect(admin_url, timeout=2)
+            break
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            if time.monotonic() > deadline:
+                raise LaunchError(f"Postgres did not start: {exc} (see {cfg.log_dir}/postgres.log)") from None
+            await asyncio.sleep(0.1)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB_NAME):
+            await conn.execute(f"CREATE DATABASE {DB_NAME}")
+    finally:
+        await conn.close()
+
+
+async def _wait_redis(cfg: ClusterConfig, wait: float) -> None:
+    client = Redis.from_url(cfg.effective_redis_url(), socket_connect_timeout=1, socket_timeout=1)
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                await client.ping()
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise LaunchError(f"Redis did not answer: {exc} (see {cfg.log_dir}/redis.log)") from None
+                await asyncio.sleep(0.1)
+    finally:
+        await client.aclose()
+
+
+# --- rendering -----------------------------------------------------------------
+
+
+def _render(template: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        template = template.replace("{{ " + key + " }}", value)
+    if "{{ " in template:
+        raise LaunchError("template has a placeholder the launcher does not fill")
+    return template
+
+
+def render_nginx(cfg: ClusterConfig) -> str:
+    servers = "\n".join(f"        server 127.0.0.1:{port};" for port in cfg.node_ports)
+    # Workers read the page from the checkout and write temp files in the
+    # run dir, both the launching user's; as root that user is root.
+    user = "user root;" if _is_root() else "# no user directive: nginx runs as whoever starts it"
+    return _render(
+        (ROOT / "nginx" / "nginx.conf.template").read_text(),
+        {
+            "user": user,
+            "run_dir": str(cfg.run_dir),
+            "log_dir": str(cfg.log_dir),
+            "servers": servers,
+            "port": str(cfg.port),
+            "static_dir": str(ROOT / "nginx" / "static"),
+        },
+    )
+
+
+def render_redis(cfg: ClusterConfig) -> str:
+    return "\n".join(
+        [
+            "# Rendered by scripts/cluster.py: the cluster's own Redis.",
+            "bind 127.0.0.1",
+            f"port {cfg.redis_port}",
+            "protected-mode yes",
+            "daemonize no",
+            f"dir {cfg.run_dir / 'redis'}",
+            'logfile ""',
+            # Sessions survive a Redis restart: append-only file, fsync each
+            # second, no RDB snapshots.
+            "appendonly yes",
+            "appendfsync everysec",
+            'save ""',
+            "",
+        ]
+    )
+
+
+def _node_env(cfg: ClusterConfig, index: int) -> dict[str, str]:
+    return {
+        "NODE_NAME": f"node{index}",
+        "NODE_HOST": "127.0.0.1",
+        "NODE_PORT": str(cfg.node_ports[index - 1]),
+        "SESSION_STORE": cfg.session_store,
+        "REDIS_URL": cfg.effective_redis_url(),
+        "DATABASE_URL": cfg.effective_database_url(),
+        "SMS_OUTBOX": "on" if cfg.sms_outbox else "off",
+        "PYTHONUNBUFFERED": "1",
+        **cfg.node_env,
+    }
+
+
+def _env_line(env: dict[str, str]) -> str:
+    # supervisord expands %(...)s in values: escape % itself.
+    return ",".join(f'{k}="{v.replace("%", "%%")}"' for k, v in env.items())
+
+
+def render_supervisor(cfg: ClusterConfig) -> str:
+    logs = cfg.log_dir
+    common = [
+        "redirect_stderr=true",
+        "stdout_logfile_maxbytes=20MB",
+        "stdout_logfile_backups=2",
+    ]
+    sections = [
+        "; Rendered by scripts/cluster.py; edit the launcher, not this file.",
+        "[supervisord]",
+        f"logfile={logs / 'supervisord.log'}",
+        f"pidfile={cfg.run_dir / 'supervisord.pid'}",
+        f"childlogdir={logs}",
+        f"identifier=sessionlab:{cfg.run_dir}",
+        *([f"user={getpass.getuser()}"] if _is_root() else []),
+        "",
+        "[unix_http_server]",
+        f"file={cfg.socket_path}",
+        "chmod=0700",
+        "",
+        "[supervisorctl]",
+        f"serverurl=unix://{cfg.socket_path}",
+        "",
+        "[rpcinterface:supervisor]",
+        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+        "",
+    ]
+    if cfg.own_redis:
+        sections += [
+            "[program:redis]",
+            f"command={_redis_bin()} {cfg.run_dir / 'redis.conf'}",
+            "priority=10",
+            "autorestart=true",
+            f"stdout_logfile={logs / 'redis.log'}",
+            *common,
+            "",
+        ]
+    if cfg.own_postgres:
+        durability = [] if cfg.pg_durable else ["-c fsync=off", "-c synchronous_commit=off"]
+        postgres = " ".join(
+            [
+                str(_pg_bin() / "postgres"),
+                f"-D {cfg.pgdata.resolve()}",
+                f"-p {cfg.pg_port}",
+                "-c listen_addresses=127.0.0.1",
+                # TCP only: no socket file to place where both users can write.
+                "-c unix_socket_directories=''",
+                *durability,
+            ]
+        )
+        sections += [
+            "[program:postgres]",
+            f"command={postgres}",
+            *(["user=postgres"] if _is_root() else []),
+            "priority=10",
+            "autorestart=true",
+            # SIGINT is Postgres's fast shutdown: roll back, then exit cleanly.
+            "stopsignal=INT",
+            "stopwaitsecs=30",
+            f"stdout_logfile={logs / 'postgres.log'}",
+            *common,
+            "",
+        ]
+    for index, name in enumerate(cfg.node_names(), start=1):
+        sections += [
+            f"[program:{name}]",
+            f"command={VENV_BIN / 'python'} -m node",
+            f"directory={ROOT}",
+            f"environment={_env_line(_node_env(cfg, index))}",
+            # Started by the launcher once the stores answer, not before.
+            "autostart=false",
+            "autorestart=true",
+            "startsecs=1",
+            "stopsignal=TERM",
+            "stopwaitsecs=20",
+            "stopasgroup=true",
+            "killasgroup=true",
+            f"stdout_logfile={logs / (name + '.log')}",
+            *common,
+            "",
+        ]
+    sections += [
+        f"[group:nodes]\nprograms={','.join(cfg.node_names())}",
+        "",
+        "[program:nginx]",
+        f"command={_nginx_bin()} -e {logs / 'nginx-error.log'} "
+        f"-p {cfg.run_dir / 'nginx'} -c {cfg.run_dir / 'nginx' / 'nginx.conf'}",
+        "autostart=false",
+        "autorestart=true",
+        # SIGQUIT: finish the requests in flight, then stop.
+        "stopsignal=QUIT",
+        f"stdout_logfile={logs / 'nginx.log'}",
+        *common,
+        "",
+    ]
+    return "\n".join(sections)
+
+
+def _write(path: Path, text: str, mode: int = 0o644) -> None:
+    path.write_text(text)
+    path.chmod(mode)
+
+
+# --- readiness ------------------------------------------------------------------
+
+
+async def _wait_nodes_ready(cfg: ClusterConfig, names: list[str], wait: float) -> None:
+    """Each named node answers /readyz 200 on its own port."""
+    pending = set(names)
+    deadline = time.monotonic() + wait
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while pending:
+            for name in sorted(pending):
+                index = int(name.removeprefix("node"))
+                try:
+                    async with http.get(cfg.node_url(index) + "/readyz") as resp:
+                        if resp.status == 200:
+                            pending.discard(name)
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+            if pending:
+                if time.monotonic() > deadline:
+                    raise LaunchError(
+                        f"not ready after {wait:.0f} s: {', '.join(sorted(pending))} "
+                        f"(see {cfg.log_dir}/<node>.log)"
+                    )
+                await asyncio.sleep(0.1)
+
+
+async def _wait_behind_nginx(cfg: ClusterConfig, wait: float) -> None:
+    """Every node has answered at least once through nginx."""
+    want = set(cfg.node_names())
+    seen: set[str] = set()
+    deadline = time.monotonic() + wait
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while seen != want:
+            try:
+                async with http.get(cfg.url + "/api/readyz") as resp:
+                    if resp.status == 200:
+                        seen.add(resp.headers.get("X-Node", ""))
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            if seen != want:
+                if time.monotonic() > deadline:
+                    raise LaunchError(
+                        f"through nginx after {wait:.0f} s only {sorted(seen & want)} answered "
+                        f"(see {cfg.log_dir}/nginx-error.log)"
+                    )
+                await asyncio.sleep(0.05)
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> None:
+    """Start the cluster in ``cfg.run_dir``, or bring a running one in line
+    with ``cfg``, and return once every node is ready behind nginx."""
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    if _is_root():
+        # Postgres runs as its own user and must be able to enter the dir.
+        cfg.run_dir.chmod(0o755)
+    if len(str(cfg.socket_path)) > _MAX_SOCKET_PATH:
+        raise LaunchError(f"run dir path too long for a unix socket: {cfg.run_dir}")
+    for sub in ("logs", "redis", "nginx/tmp"):
+        (cfg.run_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    running = is_running(cfg)
+    if not running:
+        ports = {"nginx (PORT)": cfg.port}
+        ports.update({f"node{i}": p for i, p in enumerate(cfg.node_ports, start=1)})
+        if cfg.own_redis:
+            ports["redis (REDIS_PORT)"] = cfg.redis_port
+        if cfg.own_postgres:
+            ports["postgres (PG_PORT)"] = cfg.pg_port
+        taken = [f"{what} {port}" for what, port in ports.items() if _port_in_use(port)]
+        if taken:
+            raise LaunchError(f"port already in use on 127.0.0.1: {', '.join(taken)}; pick others")
+
+    if cfg.own_postgres:
+        _init_postgres(cfg)
+    _write(cfg.run_dir / "redis.conf", render_redis(cfg))
+    _write(cfg.run_dir / "nginx" / "nginx.conf", render_nginx(cfg))
+    # It holds the database password in the nodes' environment.
+    _write(cfg.supervisor_conf, render_supervisor(cfg), 0o600)
+    cfg.save()
+
+    if running:
+        if not quiet:
+            _say("cluster already running: applying the configuration")
+        _supervisorctl(cfg, "reread")
+        _supervisorctl(cfg, "update")
+    else:
+        if not quiet:
+            _say(f"starting supervisord in {cfg.run_dir}")
+        result = subprocess.run(
+            [str(VENV_BIN / "supervisord"), "-c", str(cfg.supervisor_conf)],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise LaunchError(f"supervisord failed to start: {result.stdout}{result.stderr}")
+
+    async def wait_stores() -> None:
+        await asyncio.gather(
+            _wait_redis(cfg, timeout) if cfg.own_redis else asyncio.sleep(0),
+            _ensure_database(cfg, timeout),
+        )
+
+    asyncio.run(wait_stores())
+    _supervisorctl(cfg, "start", "nodes:*")
+    asyncio.run(_wait_nodes_ready(cfg, cfg.node_names(), timeout))
+    if "RUNNING" in _supervisorctl(cfg, "status", "nginx", check=False).stdout:
+        _supervisorctl(cfg, "signal", "HUP", "nginx")  # reload the rendered config
+    else:
+        _supervisorctl(cfg, "start", "nginx")
+    asyncio.run(_wait_behind_nginx(cfg, timeout))
+    if not quiet:
+        _print_welcome(cfg)
+
+
+def _print_welcome(cfg: ClusterConfig) -> None:
+    api = cfg.url + "/api"
+    phone = "13800000001"
+    code = """python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["code"])'"""
+    token = """python3 -c 'import json,sys; print(json.load(sys.stdin)["data"])'"""
+    body = """'{"phone":"PHONE","code":"'$CODE'"}'""".replace("PHONE", phone)
+    lines = [
+        f"  curl -s -X POST '{api}/user/code?phone={phone}'; echo; "
+        f"CODE=$(curl -s '{api}/dev/sms/latest?phone={phone}' | {code})",
+        f"  TOKEN=$(curl -s {api}/user/login -H 'content-type: application/json' -d {body} | {token})",
+        f'  for i in 1 2 3; do curl -s {api}/user/me -H "authorization: $TOKEN" -D - '
+        "| grep -iE '^(HTTP|x-node)|success'; done",
+    ]
+    print(
+        f"\n\033[1;32mCluster ready:\033[0m {cfg.url}  "
+        f"({cfg.nodes} nodes, session store: {cfg.session_store})\n"
+        "Try it (send a code, log in with it, then ask three nodes who you are):\n" + "\n".join(lines) + "\n"
+    )
+
+
+def down(cfg: ClusterConfig, *, timeout: float = 60.0, quiet: bool = False) -> None:
+    pid = _supervisord_pid(cfg)
+    if pid is None:
+        if not quiet:
+            _say(f"nothing running in {cfg.run_dir}")
+        return
+    if not quiet:
+        _say("stopping the cluster")
+    if _supervisorctl(cfg, "shutdown", check=False).returncode != 0:
+        os.kill(pid, signal.SIGTERM)
+    for _ in _deadline_loop(timeout, "supervisord to exit"):
+        if _supervisord_pid(cfg) is None:
+            break
+    if not quiet:
+        _say("stopped")
+
+
+def status(cfg: ClusterConfig) -> int:
+    if not is_running(cfg):
+        print(f"cluster is not running (run dir {cfg.run_dir})")
+        return 1
+    print(_supervisorctl(cfg, "status", check=False).stdout.rstrip())
+
+    async def probe() -> list[str]:
+        lines = []
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+            for index, name in enumerate(cfg.node_names(), start=1):
+                try:
+                    async with http.get(cfg.node_url(index) + "/readyz") as resp:
+                        body = await resp.json()
+                        state = "ready" if resp.status == 200 else f"not ready {body.get('data')}"
+                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    state = f"down ({type(exc).__name__})"
+                lines.append(f"{name:<8} {cfg.node_url(index):<24} {state}")
+        return lines
+
+    print(f"\nsession store: {cfg.session_store}    nginx: {cfg.url}")
+    print("\n".join(asyncio.run(probe())))
+    return 0
+
+
+def logs(cfg: ClusterConfig, *, node: int | None, follow: bool, lines: int) -> int:
+    wanted = [cfg.log_dir / f"node{node}.log"] if node is not None else sorted(cfg.log_dir.glob("*.log"))
+    files = [f for f in wanted if f.exists()]
+    if not files:
+        print(f"no logs in {cfg.log_dir}")
+        return 1
+    args = ["tail", "-n", str(lines), *(["-F"] if follow else []), *map(str, files)]
+    return subprocess.call(args)
+
+
+def stop_node(cfg: ClusterConfig, index: int) -> None:
+    _check_node(cfg, index)
+    _supervisorctl(cfg, "stop", f"nodes:node{index}")
+
+
+def start_node(cfg: ClusterConfig, index: int, *, timeout: float = 60.0) -> None:
+    _check_node(cfg, index)
+    _supervisorctl(cfg, "start", f"nodes:node{index}")
+    asyncio.run(_wait_nodes_ready(cfg, [f"node{index}"], timeout))
+
+
+def _check_node(cfg: ClusterConfig, index: int) -> None:
+    if not is_running(cfg):
+        raise LaunchError(f"cluster is not running (run dir {cfg.run_dir})")
+    if not 1 <= index <= cfg.nodes:
+        raise LaunchError(f"NODE must be 1..{cfg.nodes}, not {index}")
+
+
+def clean(cfg_dir: Path) -> None:
+    """Delete the run dir, data included; the cluster must be down."""
+    run_dir = Path(cfg_dir).resolve()
+    probe = ClusterConfig(run_dir=run_dir)
+    if is_running(probe):
+        raise LaunchError("the cluster is running: `make down` first")
+    pgdata = run_dir / "pgdata"
+    if pgdata.is_symlink():
+        shutil.rmtree(pgdata.resolve(), ignore_errors=True)
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# --- command line ------------------------------------------------------------------
+
+
+def restart(cfg: ClusterConfig, *, timeout: float = 60.0) -> None:
+    """Restart every node (to load edited code) and wait until ready."""
+    if not is_running(cfg):
+        raise LaunchError(f"cluster is not running (run dir {cfg.run_dir})")
+    _supervisorctl(cfg, "restart", "nodes:*")
+    asyncio.run(_wait_nodes_ready(cfg, cfg.node_names(), timeout))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.cluster", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run-dir", type=Path, default=ROOT / ".run")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="start, or apply a changed configuration")
+    p_up.add_argument("--nodes", type=int, default=3)
+    p_up.add_argument("--port", type=int, default=8080, help="nginx port")
+    p_up.add_argument("--node-base-port", type=int, default=8081, help="first node's port")
+    p_up.add_argument("--redis-port", type=int, default=16379)
+    p_up.add_argument("--pg-port", type=int, default=15432)
+    p_up.add_argument("--session-store", choices=["redis", "memory"], default="redis")
+    p_up.add_argument("--redis-url", default="", help="use this Redis instead of starting one")
+    p_up.add_argument("--database-url", default="", help="use this Postgres instead of starting one")
+    p_up.add_argument("--sms-outbox", choices=["on", "off"], default="on")
+    sub.add_parser("down", help="stop everything this run dir started")
+    sub.add_parser("status", help="processes, and whether each node is ready")
+    p_logs = sub.add_parser("logs", help="the last lines of the logs")
+    p_logs.add_argument("--node", type=int)
+    p_logs.add_argument("--follow", action="store_true")
+    p_logs.add_argument("--lines", type=int, default=30)
+    for name in ("stop-node", "start-node"):
+        sub.add_parser(name).add_argument("index", type=int, metavar="N")
+    sub.add_parser("restart", help="restart every node")
+    sub.add_parser("clean", help="delete the run dir, data included")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "up":
+            up(
+                ClusterConfig(
+                    run_dir=args.run_dir,
+                    nodes=args.nodes,
+                    port=args.port,
+                    node_ports=[args.node_base_port + i for i in range(args.nodes)],
+                    redis_port=args.redis_port,
+                    pg_port=args.pg_port,
+                    session_store=args.session_store,
+                    redis_url=args.redis_url or None,
+                    database_url=args.database_url or None,
+                    sms_outbox=args.sms_outbox == "on",
+                )
+            )
+        elif args.command == "clean":
+            clean(args.run_dir)
+        elif args.command == "down":
+            if (args.run_dir / "cluster.json").exists():
+                down(ClusterConfig.load(args.run_dir))
+        else:
+            # The other commands act on what the last `up` in this run dir started.
+            cfg = ClusterConfig.load(args.run_dir)
+            if args.command == "status":
+                return status(cfg)
+            if args.command == "logs":
+                return logs(cfg, node=args.node, follow=args.follow, lines=args.lines)
+            if args.command == "stop-node":
+                stop_node(cfg, args.index)
+            elif args.command == "start-node":
+                start_node(cfg, args.index)
+            elif args.command == "restart":
+                restart(cfg)
+    except LaunchError as exc:
+        print(f"\033[1;31merror:\033[0m {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
