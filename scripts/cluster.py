@@ -212,14 +212,23 @@ def _supervisorctl(cfg: ClusterConfig, *args: str, check: bool = True) -> subpro
     return result
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs.  A zombie does not: a daemon that exited stays
+    one until init reaps it, and kill(pid, 0) still succeeds on it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _supervisord_pid(cfg: ClusterConfig) -> int | None:
     """The pid of this run dir's supervisord if it is alive, else None."""
     try:
         pid = int((cfg.run_dir / "supervisord.pid").read_text().strip())
-        os.kill(pid, 0)
     except (OSError, ValueError):
         return None
-    return pid
+    return pid if pid_alive(pid) else None
 
 
 def is_running(cfg: ClusterConfig) -> bool:
@@ -345,7 +354,9 @@ def _render(template: str, values: dict[str, str]) -> str:
 
 
 def render_nginx(cfg: ClusterConfig) -> str:
-    servers = "\n".join(f"        server 127.0.0.1:{port};" for port in cfg.node_ports)
+    servers = "\n".join(
+        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;" for port in cfg.node_ports
+    )
     # Workers read the page from the checkout and write temp files in the
     # run dir, both the launching user's; as root that user is root.
     user = "user root;" if _is_root() else "# no user directive: nginx runs as whoever starts it"
@@ -701,6 +712,8 @@ def start_node(cfg: ClusterConfig, index: int, *, timeout: float = 60.0) -> None
     _check_node(cfg, index)
     _supervisorctl(cfg, "start", f"nodes:node{index}")
     asyncio.run(_wait_nodes_ready(cfg, [f"node{index}"], timeout))
+    # nginx retries a node it marked failed only after fail_timeout.
+    asyncio.run(_wait_behind_nginx(cfg, timeout))
 
 
 def _check_node(cfg: ClusterConfig, index: int) -> None:

@@ -1,0 +1,116 @@
+"""The make targets a user runs, on a cluster of the test's own (it stops,
+restarts and reconfigures things): up, up again, switch mode, stop-node,
+start-node, status, logs, down."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from scripts.cluster import ROOT, ClusterConfig, pid_alive
+from tests.conftest import free_ports
+
+
+def make(target: str, run_dir: Path, **variables: object) -> subprocess.CompletedProcess[str]:
+    args = ["make", "--no-print-directory", target, f"RUN_DIR={run_dir}"]
+    args += [f"{k}={v}" for k, v in variables.items()]
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=180)
+
+
+def get(url: str) -> tuple[int, dict[str, object], str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, json.loads(resp.read()), resp.headers.get("X-Node", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read()), exc.headers.get("X-Node", "")
+
+
+def supervised_pids(run_dir: Path) -> dict[str, int]:
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(run_dir / "supervisord.conf"), "status"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    pids = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if "RUNNING" in parts:
+            pids[parts[0]] = int(parts[parts.index("pid") + 1].rstrip(","))
+    return pids
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> object:
+    yield tmp_path
+    make("down", tmp_path)  # whatever the test left running
+
+
+def test_make_up_status_stop_start_node_switch_mode_and_down(
+    run_dir: Path, redis_cluster: ClusterConfig
+) -> None:
+    port, redis_port, pg_port, node_base = free_ports(4)
+    # Node ports are consecutive from NODE_BASE_PORT; a high odd base is
+    # unlikely to be taken, and `make up` refuses clearly if it is.
+    node_base = 20000 + (node_base % 20000)
+    variables = dict(NODES=2, PORT=port, NODE_BASE_PORT=node_base, REDIS_PORT=redis_port, PG_PORT=pg_port)
+    api = f"http://127.0.0.1:{port}/api"
+
+    result = make("up", run_dir, **variables)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Cluster ready: http://127.0.0.1:{port}" in result.stdout.replace("\033[1;32m", "").replace(
+        "\033[0m", ""
+    )
+    assert "Try it" in result.stdout
+    first = supervised_pids(run_dir)
+    assert set(first) == {"redis", "postgres", "nodes:node1", "nodes:node2", "nginx"}
+
+    # Running it twice is safe, and changes nothing that runs.
+    result = make("up", run_dir, **variables)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert supervised_pids(run_dir) == first
+
+    status = make("status", run_dir)
+    assert status.returncode == 0
+    assert "node1" in status.stdout and "node2" in status.stdout and status.stdout.count("ready") == 2
+
+    # A stopped node is down; nginx keeps answering from the other one.
+    assert make("stop-node", run_dir, NODE=2).returncode == 0
+    assert "down" in make("status", run_dir).stdout
+    assert {get(api + "/healthz")[2] for _ in range(4)} == {"node1"}
+    result = make("start-node", run_dir, NODE=2)
+    assert result.returncode == 0, result.stderr
+    assert {get(api + "/healthz")[2] for _ in range(4)} == {"node1", "node2"}
+
+    logs = make("logs", run_dir, NODE=1)
+    assert "listening on" in logs.stdout
+
+    # Same cluster, other store, one more node: applied without a `down`.
+    result = make("up", run_dir, **{**variables, "NODES": 3, "SESSION_STORE": "memory"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    stores = {get(api + "/readyz")[1]["data"]["store"] for _ in range(6)}  # type: ignore[index]
+    assert stores == {"memory"}
+    assert {get(api + "/healthz")[2] for _ in range(6)} == {"node1", "node2", "node3"}
+    now = supervised_pids(run_dir)
+    assert now["postgres"] == first["postgres"] and now["redis"] == first["redis"]
+
+    supervisord = int((run_dir / "supervisord.pid").read_text())
+    result = make("down", run_dir)
+    assert result.returncode == 0, result.stderr
+    assert not pid_alive(supervisord)
+    assert [name for name, pid in now.items() if pid_alive(pid)] == []
+    assert make("status", run_dir).returncode != 0
+
+    # ... and nothing else: the suite's shared cluster still answers.
+    assert get(redis_cluster.url + "/api/readyz")[0] == 200
+
+
+def test_make_up_refuses_a_port_that_is_taken(run_dir: Path, redis_cluster: ClusterConfig) -> None:
+    result = make("up", run_dir, PORT=redis_cluster.port, NODES=1)
+    assert result.returncode != 0
+    assert "port already in use" in result.stderr
+    assert not (run_dir / "supervisord.pid").exists()

@@ -1,0 +1,159 @@
+"""Redis mode: the fix.  Every node sees every code and every session."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import asyncpg
+from redis.asyncio import Redis
+
+from node.routes import PATHS
+from node.sessions import LOGIN_CODE_KEY, LOGIN_USER_KEY
+from scripts.cluster import ClusterConfig
+from tests.helpers import call, log_in_via, login, random_phone, read_sms, send_code, wait_for
+
+API = "/api"
+
+
+async def test_a_code_sent_via_one_node_logs_in_via_another(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    phone = random_phone()
+    node_a, node_b = redis_cluster.node_url(1), redis_cluster.node_url(2)
+    assert await send_code(http, node_a, phone) == "node1"
+    code = await read_sms(http, node_b, phone)
+    status, body, node = await login(http, node_b, phone, code)
+    assert (status, node) == (200, "node2")
+    assert body["success"] is True and len(body["data"]) == 32
+
+
+async def test_a_token_from_one_node_works_on_every_node(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    token, _ = await log_in_via(http, redis_cluster.node_url(3))
+    for index in range(1, redis_cluster.nodes + 1):
+        status, body, node = await call(
+            http, "GET", redis_cluster.node_url(index) + PATHS["user.me"], token=token
+        )
+        assert (status, node) == (200, f"node{index}"), body
+        assert set(body["data"]) == {"id", "nickName", "icon"}
+        assert body["data"]["nickName"].startswith("user_") and len(body["data"]["nickName"]) == 15
+
+
+async def test_thirty_round_robin_requests_through_nginx_all_find_the_session(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    base = redis_cluster.url + API
+    token, _ = await log_in_via(http, base)
+    seen = []
+    for _ in range(30):
+        status, body, node = await call(http, "GET", base + PATHS["user.me"], token=token)
+        assert status == 200 and body["success"], body
+        seen.append(node)
+    assert set(seen) == set(redis_cluster.node_names())  # really spread over the nodes
+
+
+async def test_logout_via_one_node_ends_the_session_on_all(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    token, _ = await log_in_via(http, redis_cluster.node_url(1))
+    status, body, _ = await call(http, "POST", redis_cluster.node_url(2) + PATHS["user.logout"], token=token)
+    assert (status, body) == (200, {"success": True})
+    for index in range(1, redis_cluster.nodes + 1):
+        status, body, _ = await call(
+            http, "GET", redis_cluster.node_url(index) + PATHS["user.me"], token=token
+        )
+        assert status == 401 and body["success"] is False
+
+
+async def test_any_request_on_any_node_pushes_the_ttl_back_public_pages_too(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+) -> None:
+    token, _ = await log_in_via(http, redis_cluster.node_url(1))
+    key = LOGIN_USER_KEY + token
+    pages = [PATHS["user.me"], "/shop/1", PATHS["blog.hot"]]
+    for index in range(1, redis_cluster.nodes + 1):
+        for page in pages:
+            await redis.pexpire(key, 5_000)
+            status, _, _ = await call(http, "GET", redis_cluster.node_url(index) + page, token=token)
+            assert status == 200
+            assert await redis.pttl(key) > 1_790_000, (index, page)
+
+
+async def test_a_public_page_without_a_token_touches_no_session(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+) -> None:
+    token, _ = await log_in_via(http, redis_cluster.node_url(1))
+    await redis.pexpire(LOGIN_USER_KEY + token, 5_000)
+    await call(http, "GET", redis_cluster.url + API + "/shop/1")
+    assert await redis.pttl(LOGIN_USER_KEY + token) <= 5_000
+
+
+async def test_an_expired_token_gets_401(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+) -> None:
+    token, _ = await log_in_via(http, redis_cluster.node_url(1))
+    key = LOGIN_USER_KEY + token
+    await redis.pexpire(key, 1)
+
+    async def expired() -> bool:
+        return await redis.exists(key) == 0
+
+    await wait_for(expired, what="the session to expire in Redis")
+    status, body, _ = await call(http, "GET", redis_cluster.url + API + PATHS["user.me"], token=token)
+    assert status == 401
+    assert "no session" in body["errorMsg"]
+
+
+async def test_the_session_in_redis_is_the_seed_hash_with_the_seed_ttls(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+) -> None:
+    phone = random_phone()
+    await send_code(http, redis_cluster.node_url(1), phone)
+    assert 110_000 < await redis.pttl(LOGIN_CODE_KEY + phone) <= 120_000
+    token, _ = await log_in_via(http, redis_cluster.node_url(2), phone)
+    fields = await redis.hgetall(LOGIN_USER_KEY + token)
+    assert set(fields) == {"id", "nickName", "icon"}
+    assert fields["id"].isdigit()
+    assert 1_790_000 < await redis.pttl(LOGIN_USER_KEY + token) <= 1_800_000
+
+
+async def test_simultaneous_first_logins_on_every_node_create_one_user(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, pg: asyncpg.Connection
+) -> None:
+    phone = random_phone()
+    await send_code(http, redis_cluster.node_url(1), phone)
+    code = await read_sms(http, redis_cluster.node_url(1), phone)
+    nodes = [redis_cluster.node_url(i % redis_cluster.nodes + 1) for i in range(12)]
+    results = await asyncio.gather(*(login(http, node, phone, code) for node in nodes))
+    assert all(status == 200 for status, _, _ in results), results
+    ids = set()
+    for _, body, _ in results:
+        _, me, _ = await call(http, "GET", redis_cluster.url + API + PATHS["user.me"], token=body["data"])
+        ids.add(me["data"]["id"])
+    assert len(ids) == 1
+    assert await pg.fetchval("SELECT count(*) FROM tb_user WHERE phone = $1", phone) == 1
+
+
+async def test_nginx_strips_the_api_prefix_and_names_the_upstream(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(redis_cluster.url + API + PATHS["readyz"]) as resp:
+        assert resp.status == 200
+        node = resp.headers["X-Node"]
+        upstream = resp.headers["X-Upstream"]
+    index = int(node.removeprefix("node"))
+    assert upstream == f"127.0.0.1:{redis_cluster.node_ports[index - 1]}"
+    async with http.get(redis_cluster.url + "/") as resp:
+        assert resp.status == 200
+        assert "text/html" in resp.headers["Content-Type"]
+
+
+async def test_the_phone_reads_the_same_sms_from_any_node(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    phone = random_phone()
+    await send_code(http, redis_cluster.node_url(2), phone)
+    codes = {await read_sms(http, redis_cluster.node_url(i), phone) for i in (1, 2, 3)}
+    assert len(codes) == 1

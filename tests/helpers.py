@@ -1,0 +1,76 @@
+"""What the tests do as a user would: send a code, read the phone, log in."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+from node.routes import PATHS
+
+
+def random_phone() -> str:
+    """A valid phone no other test uses (138 + 8 random digits)."""
+    return "138" + f"{secrets.randbelow(10**8):08d}"
+
+
+async def call(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    token: str | None = None,
+    **kwargs: Any,
+) -> tuple[int, dict[str, Any], str]:
+    """One request: (status, JSON envelope, X-Node)."""
+    headers = dict(kwargs.pop("headers", {}))
+    if token is not None:
+        headers["authorization"] = token
+    async with http.request(method, url, headers=headers, **kwargs) as resp:
+        body = await resp.json(content_type=None)
+        return resp.status, body, resp.headers.get("X-Node", "")
+
+
+async def send_code(http: aiohttp.ClientSession, base: str, phone: str) -> str:
+    """Ask ``base`` for a code; return the node that sent it."""
+    status, body, node = await call(http, "POST", base + PATHS["user.code"], params={"phone": phone})
+    assert (status, body) == (200, {"success": True}), body
+    return node
+
+
+async def read_sms(http: aiohttp.ClientSession, base: str, phone: str) -> str:
+    """The code the phone received (the outbox), asked of ``base``."""
+    status, body, _ = await call(http, "GET", base + PATHS["dev.sms.latest"], params={"phone": phone})
+    assert status == 200, body
+    return str(body["data"]["code"])
+
+
+async def login(
+    http: aiohttp.ClientSession, base: str, phone: str, code: str
+) -> tuple[int, dict[str, Any], str]:
+    return await call(http, "POST", base + PATHS["user.login"], json={"phone": phone, "code": code})
+
+
+async def log_in_via(http: aiohttp.ClientSession, base: str, phone: str | None = None) -> tuple[str, str]:
+    """Full login through one base URL; returns (token, node that logged in)."""
+    phone = phone or random_phone()
+    await send_code(http, base, phone)
+    code = await read_sms(http, base, phone)
+    status, body, node = await login(http, base, phone, code)
+    assert status == 200 and body["success"], body
+    return str(body["data"]), node
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "condition"
+) -> None:
+    """Poll until ``condition`` holds; fail the test after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,60 @@
+import pytest
+
+from node.settings import ENV, Settings, SettingsError, mask_password
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert (settings.session_store, settings.login_code_ttl, settings.login_user_ttl) == ("redis", 120, 1800)
+
+
+def test_every_variable_is_read_and_typed() -> None:
+    settings = Settings.from_env(
+        {
+            "NODE_NAME": "node7",
+            "NODE_PORT": "9001",
+            "SESSION_STORE": "memory",
+            "REDIS_URL": "redis://10.0.0.1:6379/2",
+            "DATABASE_URL": "postgresql://u:p@db/x",
+            "SMS_OUTBOX": "off",
+            "LOGIN_CODE_TTL": "60",
+            "LOGIN_USER_TTL": "600",
+            "SHUTDOWN_TIMEOUT": "2.5",
+        }
+    )
+    assert settings.node_name == "node7"
+    assert settings.port == 9001
+    assert settings.session_store == "memory"
+    assert settings.sms_outbox is False
+    assert (settings.login_code_ttl, settings.login_user_ttl, settings.shutdown_timeout) == (60, 600, 2.5)
+
+
+def test_the_env_table_names_every_field() -> None:
+    import dataclasses
+
+    assert {name for name, _ in ENV.values()} == {f.name for f in dataclasses.fields(Settings)}
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("SESSION_STORE", "sticky"),
+        ("NODE_PORT", "http"),
+        ("NODE_PORT", "70000"),
+        ("SMS_OUTBOX", "maybe"),
+        ("LOGIN_USER_TTL", "0"),
+        ("REDIS_URL", "http://x"),
+        ("DATABASE_URL", "mysql://x"),
+        ("NODE_NAME", "node 1"),
+    ],
+)
+def test_a_bad_value_is_refused_with_its_name(var: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=var):
+        Settings.from_env({var: value})
+
+
+def test_passwords_are_masked_in_what_is_logged() -> None:
+    settings = Settings(database_url="postgresql://postgres:s3cret@127.0.0.1:5432/db")
+    assert "s3cret" not in str(settings.redacted())
+    assert mask_password("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
