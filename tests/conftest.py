@@ -11,7 +11,8 @@ tests did not start.
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +20,7 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
-from scripts.cluster import ClusterConfig, down, up
+from scripts.cluster import ClusterConfig, clean, down, up
 
 
 def free_ports(count: int) -> list[int]:
@@ -50,9 +51,35 @@ def make_config(run_dir: Path, *, nodes: int = 3, **kwargs: object) -> ClusterCo
     )
 
 
+RunDirs = Callable[[str], Path]
+
+
 @pytest.fixture(scope="session")
-def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterConfig]:
-    cfg = make_config(tmp_path_factory.mktemp("redis-cluster"), session_store="redis")
+def run_dirs() -> Iterator[RunDirs]:
+    """Makes run dirs, and at the end stops and deletes what they hold.
+
+    Not pytest's tmp_path: its root is private (0700), and as root the
+    Postgres of a cluster runs as the postgres user, which must be able to
+    enter the run dir (else the launcher keeps the data outside it).
+    """
+    made: list[Path] = []
+
+    def make(name: str) -> Path:
+        path = Path(tempfile.mkdtemp(prefix=f"sessionlab-{name}-"))
+        path.chmod(0o755)
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        if (path / "cluster.json").exists():
+            down(ClusterConfig.load(path), quiet=True)
+        clean(path)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(run_dirs: RunDirs) -> Iterator[ClusterConfig]:
+    cfg = make_config(run_dirs("redis"), session_store="redis")
     try:
         up(cfg, quiet=True)
         yield cfg
@@ -61,11 +88,9 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterC
 
 
 @pytest.fixture(scope="session")
-def memory_cluster(
-    tmp_path_factory: pytest.TempPathFactory, redis_cluster: ClusterConfig
-) -> Iterator[ClusterConfig]:
+def memory_cluster(run_dirs: RunDirs, redis_cluster: ClusterConfig) -> Iterator[ClusterConfig]:
     cfg = make_config(
-        tmp_path_factory.mktemp("memory-cluster"),
+        run_dirs("memory"),
         session_store="memory",
         redis_url=redis_cluster.effective_redis_url(),
         database_url=redis_cluster.effective_database_url(),

@@ -8,12 +8,13 @@ import json
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from scripts.cluster import ROOT, ClusterConfig, pid_alive
-from tests.conftest import free_ports
+from tests.conftest import RunDirs, free_ports
 
 
 def make(target: str, run_dir: Path, **variables: object) -> subprocess.CompletedProcess[str]:
@@ -45,9 +46,10 @@ def supervised_pids(run_dir: Path) -> dict[str, int]:
 
 
 @pytest.fixture
-def run_dir(tmp_path: Path) -> object:
-    yield tmp_path
-    make("down", tmp_path)  # whatever the test left running
+def run_dir(run_dirs: RunDirs) -> Iterator[Path]:
+    path = run_dirs("launcher")
+    yield path
+    make("down", path)  # whatever the test left running
 
 
 def test_make_up_status_stop_start_node_switch_mode_and_down(
