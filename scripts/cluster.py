@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -305,20 +305,36 @@ def _init_postgres(cfg: ClusterConfig) -> None:
     password_file.chmod(0o600)
 
 
+async def _until(probe: Callable[[], Awaitable[bool]], wait: float, failure: Callable[[], str]) -> None:
+    """Poll ``probe`` until it returns True; after ``wait`` seconds, fail
+    with ``failure()`` (called then, so it can say what was seen)."""
+    deadline = time.monotonic() + wait
+    while not await probe():
+        if time.monotonic() > deadline:
+            raise LaunchError(failure())
+        await asyncio.sleep(0.05)
+
+
 async def _ensure_database(cfg: ClusterConfig, wait: float) -> None:
     """Wait for Postgres, then create the project database if it is missing."""
     if not cfg.own_postgres:
         return
     admin_url = cfg.effective_database_url().rsplit("/", 1)[0] + "/postgres"
-    deadline = time.monotonic() + wait
-    while True:
+    conns: list[asyncpg.Connection] = []
+    last_error = ["no answer"]
+
+    async def connected() -> bool:
         try:
-            conn = await asyncpg.connect(admin_url, timeout=2)
-            break
+            conns.append(await asyncpg.connect(admin_url, timeout=2))
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            if time.monotonic() > deadline:
-                raise LaunchError(f"Postgres did not start: {exc} (see {cfg.log_dir}/postgres.log)") from None
-            await asyncio.sleep(0.1)
+            last_error[0] = repr(exc)
+            return False
+        return True
+
+    await _until(
+        connected, wait, lambda: f"Postgres did not start: {last_error[0]} (see {cfg.log_dir}/postgres.log)"
+    )
+    conn = conns[0]
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB_NAME):
             await conn.execute(f"CREATE DATABASE {DB_NAME}")
@@ -328,16 +344,15 @@ async def _ensure_database(cfg: ClusterConfig, wait: float) -> None:
 
 async def _wait_redis(cfg: ClusterConfig, wait: float) -> None:
     client = Redis.from_url(cfg.effective_redis_url(), socket_connect_timeout=1, socket_timeout=1)
-    deadline = time.monotonic() + wait
+
+    async def answers() -> bool:
+        try:
+            return bool(await client.ping())
+        except Exception:
+            return False
+
     try:
-        while True:
-            try:
-                await client.ping()
-                return
-            except Exception as exc:
-                if time.monotonic() > deadline:
-                    raise LaunchError(f"Redis did not answer: {exc} (see {cfg.log_dir}/redis.log)") from None
-                await asyncio.sleep(0.1)
+        await _until(answers, wait, lambda: f"Redis did not answer (see {cfg.log_dir}/redis.log)")
     finally:
         await client.aclose()
 
@@ -521,46 +536,50 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
 async def _wait_nodes_ready(cfg: ClusterConfig, names: list[str], wait: float) -> None:
     """Each named node answers /readyz 200 on its own port."""
     pending = set(names)
-    deadline = time.monotonic() + wait
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-        while pending:
+
+        async def all_ready() -> bool:
             for name in sorted(pending):
-                index = int(name.removeprefix("node"))
                 try:
-                    async with http.get(cfg.node_url(index) + "/readyz") as resp:
+                    async with http.get(cfg.node_url(int(name.removeprefix("node"))) + "/readyz") as resp:
                         if resp.status == 200:
                             pending.discard(name)
                 except (aiohttp.ClientError, TimeoutError):
                     pass
-            if pending:
-                if time.monotonic() > deadline:
-                    raise LaunchError(
-                        f"not ready after {wait:.0f} s: {', '.join(sorted(pending))} "
-                        f"(see {cfg.log_dir}/<node>.log)"
-                    )
-                await asyncio.sleep(0.1)
+            return not pending
+
+        await _until(
+            all_ready,
+            wait,
+            lambda: (
+                f"not ready after {wait:.0f} s: {', '.join(sorted(pending))} (see {cfg.log_dir}/<node>.log)"
+            ),
+        )
 
 
 async def _wait_behind_nginx(cfg: ClusterConfig, wait: float) -> None:
     """Every node has answered at least once through nginx."""
     want = set(cfg.node_names())
     seen: set[str] = set()
-    deadline = time.monotonic() + wait
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-        while seen != want:
+
+        async def all_seen() -> bool:
             try:
                 async with http.get(cfg.url + "/api/readyz") as resp:
                     if resp.status == 200:
                         seen.add(resp.headers.get("X-Node", ""))
             except (aiohttp.ClientError, TimeoutError):
                 pass
-            if seen != want:
-                if time.monotonic() > deadline:
-                    raise LaunchError(
-                        f"through nginx after {wait:.0f} s only {sorted(seen & want)} answered "
-                        f"(see {cfg.log_dir}/nginx-error.log)"
-                    )
-                await asyncio.sleep(0.05)
+            return want <= seen
+
+        await _until(
+            all_seen,
+            wait,
+            lambda: (
+                f"through nginx after {wait:.0f} s only {sorted(seen & want)} answered "
+                f"(see {cfg.log_dir}/nginx-error.log)"
+            ),
+        )
 
 
 # --- commands ---------------------------------------------------------------------
