@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import asyncpg
@@ -157,3 +158,49 @@ async def test_the_phone_reads_the_same_sms_from_any_node(
     await send_code(http, redis_cluster.node_url(2), phone)
     codes = {await read_sms(http, redis_cluster.node_url(i), phone) for i in (1, 2, 3)}
     assert len(codes) == 1
+
+
+async def node_commands_during(
+    redis_cluster: ClusterConfig, request: Callable[[], Awaitable[object]]
+) -> list[str]:
+    """The commands the nodes sent Redis while ``request`` ran (MONITOR),
+    leaving out those a script ran inside Redis: one per round trip."""
+    marker = "end-of-request-" + random_phone()
+    watcher = Redis.from_url(redis_cluster.effective_redis_url(), decode_responses=True)
+    poker = Redis.from_url(redis_cluster.effective_redis_url(), decode_responses=True)
+    seen: list[str] = []
+    try:
+        await poker.ping()  # connected before MONITOR starts, so its HELLO is not seen
+        async with watcher.monitor() as monitor:
+
+            async def run() -> None:
+                await request()
+                await poker.echo(marker)
+
+            task = asyncio.create_task(run())
+            async for entry in monitor.listen():
+                if marker in entry["command"]:
+                    break
+                if entry["client_type"] != "lua":
+                    seen.append(entry["command"].split()[0].upper())
+            await task
+    finally:
+        await watcher.aclose()
+        await poker.aclose()
+    return seen
+
+
+async def test_an_authenticated_request_sends_redis_one_command_in_one_round_trip(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    base = redis_cluster.node_url(1)
+    token, _ = await log_in_via(http, base)
+    await call(http, "GET", base + PATHS["user.me"], token=token)  # connection and script warm
+
+    for page in (PATHS["user.me"], "/shop/1"):
+        commands = await node_commands_during(
+            redis_cluster, lambda page=page: call(http, "GET", base + page, token=token)
+        )
+        assert commands == ["EVALSHA"], page
+    # Without a token, a public page asks Redis nothing.
+    assert await node_commands_during(redis_cluster, lambda: call(http, "GET", base + "/shop/1")) == []
