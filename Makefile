@@ -13,6 +13,7 @@ DATABASE_URL   ?=
 SMS_OUTBOX     ?= on
 RUN_DIR        ?= .run
 NODE           ?=
+FOLLOW         ?=
 PYTEST_ARGS    ?=
 
 PY      := .venv/bin/python

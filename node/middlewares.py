@@ -17,6 +17,7 @@ import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 
 from .envelope import ApiError, fail
 from .models import UserDTO
@@ -39,6 +40,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return fail(exc.status, exc.message)
+    except RequestPayloadError:
+        # The body could not be read as sent: e.g. a Content-Encoding that
+        # does not match the bytes.  The client's fault, not ours.
+        return fail(400, "request body could not be decoded")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

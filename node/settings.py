@@ -2,8 +2,8 @@
 
 Only ``node.__main__`` reads the environment; it hands ``os.environ`` to
 :meth:`Settings.from_env`, so everything else (and every test) builds
-settings explicitly.  The variable names are the ones the Makefile, the
-launcher and compose.yaml use; the README lists them once.
+settings explicitly.  The variable names are the ones the Makefile and the
+launcher use; the README lists them once.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ class Settings:
             raise SettingsError(f"NODE_NAME must be 1-64 of [A-Za-z0-9_.-], not {self.node_name!r}")
         if not 0 < self.port < 65536:
             raise SettingsError(f"NODE_PORT must be 1-65535, not {self.port}")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError(
+                f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}"
+            )
         for name in ("login_code_ttl", "login_user_ttl", "shutdown_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import dataclasses
 import getpass
-import hashlib
 import json
 import os
 import secrets
@@ -73,6 +72,8 @@ class ClusterConfig:
 
     def __post_init__(self) -> None:
         self.run_dir = Path(self.run_dir).resolve()
+        if self.nodes < 1:
+            raise LaunchError(f"NODES must be at least 1, not {self.nodes}")
         if not self.node_ports:
             self.node_ports = [8081 + i for i in range(self.nodes)]
         if len(self.node_ports) != self.nodes:
@@ -117,7 +118,10 @@ class ClusterConfig:
         return f"http://127.0.0.1:{self.node_ports[index - 1]}"
 
     def effective_redis_url(self) -> str:
-        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        if self.redis_url:
+            return self.redis_url
+        password = (self.run_dir / "redis-password").read_text().strip()
+        return f"redis://:{password}@127.0.0.1:{self.redis_port}/0"
 
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -223,12 +227,18 @@ def pid_alive(pid: int) -> bool:
 
 
 def _supervisord_pid(cfg: ClusterConfig) -> int | None:
-    """The pid of this run dir's supervisord if it is alive, else None."""
+    """The pid of this run dir's supervisord if it runs, else None.
+
+    The pid file alone is not proof: after a crash or a reboot it can name
+    a pid that now belongs to another process, which `down` must not kill.
+    """
     try:
         pid = int((cfg.run_dir / "supervisord.pid").read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return None
-    return pid if pid_alive(pid) else None
+    ours = any(b"supervisord" in arg for arg in cmdline) and str(cfg.supervisor_conf).encode() in cmdline
+    return pid if ours and pid_alive(pid) else None
 
 
 def is_running(cfg: ClusterConfig) -> bool:
@@ -253,6 +263,14 @@ def _postgres_can_reach(path: Path) -> bool:
     return subprocess.run(_as_postgres(["test", "-x", str(path)]), capture_output=True).returncode == 0
 
 
+def _secret_file(path: Path) -> str:
+    """A random password kept in ``path`` (made once, readable by us only)."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(16) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _init_postgres(cfg: ClusterConfig) -> None:
     """initdb once per run dir, with a random superuser password."""
     password_file = cfg.run_dir / "pg-password"
@@ -265,9 +283,8 @@ def _init_postgres(cfg: ClusterConfig) -> None:
             # The postgres user cannot enter the run dir (say, a checkout
             # under root's private home): keep the data where it can, and
             # link it from the run dir so `make clean` finds it.
-            digest = hashlib.sha256(str(cfg.run_dir).encode()).hexdigest()[:12]
-            outside = Path("/var/tmp") / f"sessionlab-pg-{digest}"
-            outside.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # mkdtemp: a fresh dir of ours, never one someone planted.
+            outside = Path(tempfile.mkdtemp(prefix="sessionlab-pg-", dir="/var/tmp"))
             cfg.pgdata.symlink_to(outside)
     if _is_root():
         shutil.chown(cfg.pgdata.resolve(), "postgres", "postgres")
@@ -393,7 +410,8 @@ def render_redis(cfg: ClusterConfig) -> str:
         [
             "# Rendered by scripts/cluster.py: the cluster's own Redis.",
             "bind 127.0.0.1",
-            f"port {cfg.redis_port}",
+            # Any local user could otherwise write a session hash and be anyone.
+            f"requirepass {_secret_file(cfg.run_dir / 'redis-password')}",
             "protected-mode yes",
             "daemonize no",
             f"dir {cfg.run_dir / 'redis'}",
@@ -457,7 +475,9 @@ def render_supervisor(cfg: ClusterConfig) -> str:
     if cfg.own_redis:
         sections += [
             "[program:redis]",
-            f"command={_redis_bin()} {cfg.run_dir / 'redis.conf'}",
+            # The port on the command line, not in redis.conf, so that a new
+            # REDIS_PORT changes the command and `update` restarts Redis.
+            f"command={_redis_bin()} {cfg.run_dir / 'redis.conf'} --port {cfg.redis_port}",
             "priority=10",
             "autorestart=true",
             f"stdout_logfile={logs / 'redis.log'}",
@@ -518,6 +538,8 @@ def render_supervisor(cfg: ClusterConfig) -> str:
         "autorestart=true",
         # SIGQUIT: finish the requests in flight, then stop.
         "stopsignal=QUIT",
+        "stopasgroup=true",
+        "killasgroup=true",
         f"stdout_logfile={logs / 'nginx.log'}",
         *common,
         "",
@@ -557,9 +579,9 @@ async def _wait_nodes_ready(cfg: ClusterConfig, names: list[str], wait: float) -
         )
 
 
-async def _wait_behind_nginx(cfg: ClusterConfig, wait: float) -> None:
-    """Every node has answered at least once through nginx."""
-    want = set(cfg.node_names())
+async def _wait_behind_nginx(cfg: ClusterConfig, names: list[str], wait: float) -> None:
+    """Each named node has answered at least once through nginx."""
+    want = set(names)
     seen: set[str] = set()
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
 
@@ -585,6 +607,16 @@ async def _wait_behind_nginx(cfg: ClusterConfig, wait: float) -> None:
 # --- commands ---------------------------------------------------------------------
 
 
+def _ports(cfg: ClusterConfig) -> dict[str, int]:
+    ports = {"nginx (PORT)": cfg.port}
+    ports.update({f"node{i}": p for i, p in enumerate(cfg.node_ports, start=1)})
+    if cfg.own_redis:
+        ports["redis (REDIS_PORT)"] = cfg.redis_port
+    if cfg.own_postgres:
+        ports["postgres (PG_PORT)"] = cfg.pg_port
+    return ports
+
+
 def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> None:
     """Start the cluster in ``cfg.run_dir``, or bring a running one in line
     with ``cfg``, and return once every node is ready behind nginx."""
@@ -598,16 +630,16 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
         (cfg.run_dir / sub).mkdir(parents=True, exist_ok=True)
 
     running = is_running(cfg)
-    if not running:
-        ports = {"nginx (PORT)": cfg.port}
-        ports.update({f"node{i}": p for i, p in enumerate(cfg.node_ports, start=1)})
-        if cfg.own_redis:
-            ports["redis (REDIS_PORT)"] = cfg.redis_port
-        if cfg.own_postgres:
-            ports["postgres (PG_PORT)"] = cfg.pg_port
-        taken = [f"{what} {port}" for what, port in ports.items() if _port_in_use(port)]
-        if taken:
-            raise LaunchError(f"port already in use on 127.0.0.1: {', '.join(taken)}; pick others")
+    # Every port this configuration binds must be free, but for the ones a
+    # running cluster in this run dir already holds.
+    held = _ports(ClusterConfig.load(cfg.run_dir)) if running else {}
+    taken = [
+        f"{what} {port}"
+        for what, port in _ports(cfg).items()
+        if port not in held.values() and _port_in_use(port)
+    ]
+    if taken:
+        raise LaunchError(f"port already in use on 127.0.0.1: {', '.join(taken)}; pick others")
 
     if cfg.own_postgres:
         _init_postgres(cfg)
@@ -646,7 +678,7 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
         _supervisorctl(cfg, "signal", "HUP", "nginx")  # reload the rendered config
     else:
         _supervisorctl(cfg, "start", "nginx")
-    asyncio.run(_wait_behind_nginx(cfg, timeout))
+    asyncio.run(_wait_behind_nginx(cfg, cfg.node_names(), timeout))
     if not quiet:
         _print_welcome(cfg)
 
@@ -655,7 +687,12 @@ def _print_welcome(cfg: ClusterConfig) -> None:
     api = cfg.url + "/api"
     phone = "13800000001"
     code = """python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["code"])'"""
-    token = """python3 -c 'import json,sys; print(json.load(sys.stdin)["data"])'"""
+    # Shows the login's answer (on stderr) and keeps its token; a failed
+    # login (memory mode: "wrong code") leaves TOKEN empty.
+    token = (
+        "python3 -c 'import json,sys; d=json.load(sys.stdin); "
+        """print(json.dumps(d), file=sys.stderr); print(d.get("data", ""))'"""
+    )
     body = """'{"phone":"PHONE","code":"'$CODE'"}'""".replace("PHONE", phone)
     lines = [
         f"  curl -s -X POST '{api}/user/code?phone={phone}'; echo; "
@@ -732,7 +769,7 @@ def start_node(cfg: ClusterConfig, index: int, *, timeout: float = 60.0) -> None
     _supervisorctl(cfg, "start", f"nodes:node{index}")
     asyncio.run(_wait_nodes_ready(cfg, [f"node{index}"], timeout))
     # nginx retries a node it marked failed only after fail_timeout.
-    asyncio.run(_wait_behind_nginx(cfg, timeout))
+    asyncio.run(_wait_behind_nginx(cfg, [f"node{index}"], timeout))
 
 
 def _check_node(cfg: ClusterConfig, index: int) -> None:
@@ -750,7 +787,14 @@ def clean(cfg_dir: Path) -> None:
         raise LaunchError("the cluster is running: `make down` first")
     pgdata = run_dir / "pgdata"
     if pgdata.is_symlink():
-        shutil.rmtree(pgdata.resolve(), ignore_errors=True)
+        # Only the fallback dir `up` made itself (see _init_postgres).
+        target = Path(os.readlink(pgdata))
+        if (
+            target.parent == Path("/var/tmp")
+            and target.name.startswith("sessionlab-pg-")
+            and not target.is_symlink()
+        ):
+            shutil.rmtree(target, ignore_errors=True)
     shutil.rmtree(run_dir, ignore_errors=True)
 
 

@@ -3,6 +3,8 @@
 # from Debian's packages (as root, or through sudo), then a project virtualenv
 # in .venv from the pinned requirements. Safe to run again: it does only what
 # is missing, and rebuilds the venv only when a requirements file changed.
+# Debian's packages may start their own services (nginx on 80, Redis on 6379,
+# PostgreSQL on 5432); the cluster uses none of them and leaves them alone.
 #
 #   scripts/setup.sh            runtime packages (what `make up` needs)
 #   scripts/setup.sh --dev      runtime + test and lint tools (`make test`)
@@ -52,7 +54,9 @@ want=$(sum "$reqs")
 built() { [ "$(cat "$venv/.built-from-$1" 2>/dev/null)" = "$(sum "$1")" ]; }
 if [ ! -x $venv/bin/python ] || ! { built "$reqs" || { [ "$reqs" = requirements.txt ] && built requirements-dev.txt; }; }; then
   say "building $venv from $reqs"
-  [ -x $venv/bin/python ] || "$python" -m venv $venv
+  # From scratch, so that a package dropped from the pins goes too.
+  rm -rf $venv
+  "$python" -m venv $venv
   $venv/bin/python -m pip install -q --disable-pip-version-check -r "$reqs"
   echo "$want" > $stamp
 fi

@@ -11,7 +11,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.app import create_app
-from node.middlewares import MIDDLEWARES, error_middleware, login_middleware, refresh_middleware
 from node.routes import PATHS
 from node.settings import Settings
 from scripts.cluster import ClusterConfig
@@ -57,10 +56,6 @@ async def log_in(client: Client) -> tuple[str, int]:
     token = (await resp.json())["data"]
     me = await (await client.get(PATHS["user.me"], headers={"authorization": token})).json()
     return token, me["data"]["id"]
-
-
-def test_refresh_runs_before_the_login_check_and_errors_wrap_both() -> None:
-    assert (error_middleware, refresh_middleware, login_middleware) == MIDDLEWARES
 
 
 @pytest.mark.parametrize("store", ["redis", "memory"])

@@ -167,3 +167,65 @@ async def test_public_pages_answer_with_data(http: aiohttp.ClientSession, api: s
     assert liked == sorted(liked, reverse=True) and len(liked) >= 1
     status, body = await raw(http, "GET", api + PATHS["blog.hot"] + "?current=999")
     assert (status, body) == (200, {"success": True, "data": []})
+
+
+@pytest.mark.parametrize(
+    ("data", "headers", "message"),
+    [
+        (b"[" * 15_000, {"content-type": "application/json"}, "must be a JSON object"),
+        (b'{"a":' * 3_000, {"content-type": "application/json"}, "must be a JSON object"),
+        (
+            b"not gzip at all",
+            {"content-type": "application/json", "content-encoding": "gzip"},
+            "could not be decoded",
+        ),
+        (
+            b"not deflate",
+            {"content-type": "application/json", "content-encoding": "deflate"},
+            "could not be decoded",
+        ),
+    ],
+)
+async def test_a_login_body_that_cannot_be_read_is_refused(
+    http: aiohttp.ClientSession, api: str, data: bytes, headers: dict[str, str], message: str
+) -> None:
+    status, body = await raw(http, "POST", api + PATHS["user.login"], data=data, headers=headers)
+    assert_refused(status, body, 400, message)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=no-such-charset"],
+)
+async def test_a_code_form_that_cannot_be_decoded_is_refused(
+    http: aiohttp.ClientSession, api: str, content_type: str
+) -> None:
+    status, body = await raw(
+        http,
+        "POST",
+        api + PATHS["user.code"],
+        data=b"phone=\xff\xfe\xfd",
+        headers={"content-type": content_type},
+    )
+    assert_refused(status, body, 400, "not a valid form")
+
+
+async def test_nginx_refuses_an_oversized_body_with_the_envelope(
+    http: aiohttp.ClientSession, api: str
+) -> None:
+    # Over nginx's 16 KiB the node is never asked; nginx's answer is the envelope too.
+    async with http.post(api + PATHS["user.login"], data=b"x" * 40_000) as resp:
+        assert resp.status == 413
+        assert "X-Node" not in resp.headers
+        assert await resp.json() == {"success": False, "errorMsg": "request body too large"}
+
+
+async def test_nginx_refuses_an_overlong_url_or_header_with_the_envelope(
+    http: aiohttp.ClientSession, api: str
+) -> None:
+    async with http.get(api + "/shop/" + "1" * 9_000) as resp:
+        assert resp.status == 414
+        assert (await resp.json())["success"] is False
+    async with http.get(api + PATHS["user.me"], headers={"x-big": "a" * 9_000}) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["success"] is False

@@ -5,6 +5,8 @@ start-node, status, logs, down."""
 from __future__ import annotations
 
 import json
+import re
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cluster import ROOT, ClusterConfig, pid_alive
+from scripts.cluster import ROOT, ClusterConfig, down, is_running, pid_alive
 from tests.conftest import RunDirs, free_ports
 
 
@@ -29,6 +31,13 @@ def get(url: str) -> tuple[int, dict[str, object], str]:
             return resp.status, json.loads(resp.read()), resp.headers.get("X-Node", "")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read()), exc.headers.get("X-Node", "")
+
+
+def run_try_it(up_output: str) -> str:
+    """Run the three "try it" lines `make up` printed, as a user would paste them."""
+    lines = up_output.split("Try it", 1)[1].splitlines()[1:4]
+    result = subprocess.run(["bash", "-c", "\n".join(lines)], capture_output=True, text=True, timeout=60)
+    return result.stdout + result.stderr
 
 
 def supervised_pids(run_dir: Path) -> dict[str, int]:
@@ -62,7 +71,7 @@ def test_make_up_status_stop_start_node_switch_mode_and_down(
     variables = dict(NODES=2, PORT=port, NODE_BASE_PORT=node_base, REDIS_PORT=redis_port, PG_PORT=pg_port)
     api = f"http://127.0.0.1:{port}/api"
 
-    result = make("up", run_dir, **variables)
+    first_up = result = make("up", run_dir, **variables)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Cluster ready: http://127.0.0.1:{port}" in result.stdout.replace("\033[1;32m", "").replace(
         "\033[0m", ""
@@ -80,13 +89,28 @@ def test_make_up_status_stop_start_node_switch_mode_and_down(
     assert status.returncode == 0
     assert "node1" in status.stdout and "node2" in status.stdout and status.stdout.count("ready") == 2
 
+    # The "try it" that `make up` printed works as printed: three nodes, one user.
+    out = run_try_it(first_up.stdout)
+    assert out.count("HTTP/1.1 200") == 3 and len(set(re.findall(r"X-Node: (node\d)", out))) == 2
+
     # A stopped node is down; nginx keeps answering from the other one.
     assert make("stop-node", run_dir, NODE=2).returncode == 0
     assert "down" in make("status", run_dir).stdout
     assert {get(api + "/healthz")[2] for _ in range(4)} == {"node1"}
-    result = make("start-node", run_dir, NODE=2)
+    # With no node left, nginx's own answer is the envelope.
+    assert make("stop-node", run_dir, NODE=1).returncode == 0
+    assert get(api + "/healthz")[:2] == (502, {"success": False, "errorMsg": "no node answered"})
+    result = make("start-node", run_dir, NODE=2)  # waits for node2 only
     assert result.returncode == 0, result.stderr
+    assert make("start-node", run_dir, NODE=1).returncode == 0
     assert {get(api + "/healthz")[2] for _ in range(4)} == {"node1", "node2"}
+
+    # Growing onto a port something else holds is refused at once.
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", node_base + 2))
+        squatter.listen()
+        result = make("up", run_dir, **{**variables, "NODES": 3})
+    assert result.returncode != 0 and f"node3 {node_base + 2}" in result.stderr
 
     logs = make("logs", run_dir, NODE=1)
     assert "listening on" in logs.stdout
@@ -96,6 +120,7 @@ def test_make_up_status_stop_start_node_switch_mode_and_down(
     assert result.returncode == 0, result.stdout + result.stderr
     stores = {get(api + "/readyz")[1]["data"]["store"] for _ in range(6)}  # type: ignore[index]
     assert stores == {"memory"}
+    assert '"errorMsg": "wrong code"' in run_try_it(result.stdout)  # the bug, as printed
     assert {get(api + "/healthz")[2] for _ in range(6)} == {"node1", "node2", "node3"}
     now = supervised_pids(run_dir)
     assert now["postgres"] == first["postgres"] and now["redis"] == first["redis"]
@@ -116,3 +141,28 @@ def test_make_up_refuses_a_port_that_is_taken(run_dir: Path, redis_cluster: Clus
     assert result.returncode != 0
     assert "port already in use" in result.stderr
     assert not (run_dir / "supervisord.pid").exists()
+
+
+def test_a_stale_pid_file_never_makes_down_kill_another_process(run_dir: Path) -> None:
+    # After a crash the pid in supervisord.pid may belong to anything.
+    stranger = subprocess.Popen(["sleep", "60"])
+    try:
+        cfg = ClusterConfig(run_dir=run_dir, nodes=1)
+        cfg.save()
+        (run_dir / "supervisord.pid").write_text(f"{stranger.pid}\n")
+        assert not is_running(cfg)
+        down(cfg, quiet=True)
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_the_redis_it_starts_refuses_clients_without_its_password(redis_cluster: ClusterConfig) -> None:
+    from redis import AuthenticationError, Redis, ResponseError
+
+    with (
+        Redis(port=redis_cluster.redis_port) as anonymous,
+        pytest.raises((AuthenticationError, ResponseError)),
+    ):
+        anonymous.set("login:token:forged", "1")

@@ -82,13 +82,16 @@ async def test_any_request_on_any_node_pushes_the_ttl_back_public_pages_too(
             assert await redis.pttl(key) > 1_790_000, (index, page)
 
 
-async def test_a_public_page_without_a_token_touches_no_session(
+async def test_a_request_pushes_back_only_its_own_session(
     redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
 ) -> None:
-    token, _ = await log_in_via(http, redis_cluster.node_url(1))
-    await redis.pexpire(LOGIN_USER_KEY + token, 5_000)
-    await call(http, "GET", redis_cluster.url + API + "/shop/1")
-    assert await redis.pttl(LOGIN_USER_KEY + token) <= 5_000
+    mine, _ = await log_in_via(http, redis_cluster.node_url(1))
+    other, _ = await log_in_via(http, redis_cluster.node_url(2))
+    await redis.pexpire(LOGIN_USER_KEY + mine, 5_000)
+    for token in (other, None):
+        status, _, _ = await call(http, "GET", redis_cluster.url + API + "/shop/1", token=token)
+        assert status == 200
+    assert await redis.pttl(LOGIN_USER_KEY + mine) <= 5_000
 
 
 async def test_an_expired_token_gets_401(

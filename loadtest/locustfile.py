@@ -1,0 +1,176 @@
+"""A user's journeys through nginx, every failure named by its class.
+
+    locust -f loadtest/locustfile.py --host http://127.0.0.1:8080
+
+Each simulated user asks for an SMS code, reads it from the outbox (its
+phone), logs in, then browses: mostly ``/user/me`` and public pages,
+sometimes logging out and starting again.  A failure is one of:
+
+- ``code lost``: the login refused a code the phone had just received;
+- ``session lost``: a 401 on a token that was valid (the user had logged in
+  and not out);
+- ``server error``: a 5xx (a 503 while a store is down counts here, not as a
+  lost session: the user was not logged out);
+- ``connection error``: no HTTP answer at all;
+- ``other``: anything else unexpected.
+
+The paths come from the node's route table, not retyped.  At the end of a
+run the classes and the spread of requests over the nodes (``X-Node``) are
+written as JSON to ``$LOADTEST_SUMMARY`` (if set) for ``loadtest/report.py``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import random
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from locust import FastHttpUser, between, events, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from node.routes import PATHS  # noqa: E402
+
+API = "/api"
+SHOP_IDS = (1, 2, 3, 4)
+CLASSES = ("code lost", "session lost", "server error", "connection error", "other")
+
+failures: collections.Counter[str] = collections.Counter()
+nodes: collections.Counter[str] = collections.Counter()
+logins = collections.Counter[str]()
+
+
+def classify(status: int, *, token_valid: bool, is_login: bool, message: str = "") -> str | None:
+    """The failure class of an answer, or None if it is the expected one."""
+    if status == 0:
+        return "connection error"
+    if status >= 500:
+        return "server error"
+    if status == 401 and token_valid:
+        return "session lost"
+    if is_login and status == 400 and message == "wrong code":
+        return "code lost"
+    if status >= 400:
+        return "other"
+    return None
+
+
+class SessionUser(FastHttpUser):
+    """One person: log in, then mostly look around."""
+
+    wait_time = between(0.05, 0.3)
+    # A failed request must fail fast rather than stall the user.
+    connection_timeout = 5.0
+    network_timeout = 5.0
+
+    token: str | None = None
+
+    def on_start(self) -> None:
+        self.log_in()
+
+    # --- the journey ------------------------------------------------------
+    def log_in(self, attempts: int = 5) -> None:
+        self.token = None
+        phone = "13" + random.choice("3589") + f"{secrets.randbelow(10**8):08d}"
+        for _ in range(attempts):
+            if not self._ok("POST", PATHS["user.code"], params={"phone": phone}):
+                continue
+            code = self._read_code(phone)
+            if code is None:
+                continue
+            token = self._login(phone, code)
+            if token is not None:
+                self.token = token
+                logins["ok"] += 1
+                return
+        logins["gave up"] += 1
+
+    @task(10)
+    def me(self) -> None:
+        if self.token is None:
+            self.log_in()
+            return
+        if not self._ok("GET", PATHS["user.me"], auth=True):
+            if self.token is None:  # the session was lost: start again
+                self.log_in()
+
+    @task(4)
+    def shop(self) -> None:
+        path = PATHS["shop.get"].replace("{id}", str(random.choice(SHOP_IDS)))
+        self._ok("GET", path, name=PATHS["shop.get"], auth=self.token is not None)
+
+    @task(3)
+    def hot_blogs(self) -> None:
+        self._ok("GET", PATHS["blog.hot"], auth=self.token is not None)
+
+    @task(1)
+    def log_out_and_in_again(self) -> None:
+        if self.token is not None:
+            self._ok("POST", PATHS["user.logout"], auth=True)
+        self.log_in()
+
+    # --- one request --------------------------------------------------------
+    def _ok(
+        self,
+        method: str,
+        path: str,
+        *,
+        name: str | None = None,
+        auth: bool = False,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        is_login: bool = False,
+    ) -> bool:
+        headers = {"authorization": self.token} if auth and self.token else {}
+        url = API + path
+        if params:
+            url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        with self.client.request(
+            method, url, name=name or path, headers=headers, json=json_body, catch_response=True
+        ) as resp:
+            node = resp.headers.get("X-Node") if resp.headers else None
+            nodes[node or "(none)"] += 1
+            message = ""
+            if resp.status_code and resp.text and resp.status_code >= 400:
+                try:
+                    message = json.loads(resp.text).get("errorMsg", "")
+                except ValueError:
+                    message = ""
+            kind = classify(resp.status_code or 0, token_valid=bool(headers), is_login=is_login, message=message)
+            if kind is None:
+                resp.success()
+                self._last_body = resp.text
+                return True
+            failures[kind] += 1
+            resp.failure(kind)
+            if kind == "session lost":
+                self.token = None
+            return False
+
+    def _read_code(self, phone: str) -> str | None:
+        if not self._ok("GET", PATHS["dev.sms.latest"], params={"phone": phone}):
+            return None
+        return str(json.loads(self._last_body)["data"]["code"])
+
+    def _login(self, phone: str, code: str) -> str | None:
+        body = {"phone": phone, "code": code}
+        if not self._ok("POST", PATHS["user.login"], json_body=body, is_login=True):
+            return None
+        return str(json.loads(self._last_body)["data"])
+
+
+@events.test_stop.add_listener
+def write_summary(environment: Any, **_: Any) -> None:
+    path = os.environ.get("LOADTEST_SUMMARY")
+    if not path:
+        return
+    summary = {
+        "failures": {kind: failures.get(kind, 0) for kind in CLASSES},
+        "nodes": dict(sorted(nodes.items())),
+        "logins": dict(logins),
+    }
+    Path(path).write_text(json.dumps(summary, indent=2) + "\n")

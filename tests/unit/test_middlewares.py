@@ -1,0 +1,82 @@
+"""The request pipeline on a bare app: the real middlewares and a real
+(in-memory) session store, time from a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from node.middlewares import MIDDLEWARES
+from node.models import UserDTO
+from node.sessions import MemorySessionStore
+from node.typedefs import STORE, USER
+
+TOKEN = "0123456789abcdef0123456789abcdef"
+ALICE = UserDTO(id=7, nick_name="user_alice00000")
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def pipeline() -> AsyncIterator[
+    tuple[TestClient[web.Request, web.Application], MemorySessionStore, Clock, list[object]]
+]:
+    clock = Clock()
+    store = MemorySessionStore(code_ttl=120, user_ttl=1800, clock=clock)
+    await store.save_user(TOKEN, ALICE)
+    seen: list[object] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request[USER])
+        return web.json_response({"success": True})
+
+    app = web.Application(middlewares=MIDDLEWARES)
+    app[STORE] = store
+    app.router.add_get("/user/me", handler)  # protected
+    app.router.add_get("/shop/{id}", handler)  # public (the seed's /shop/**)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield client, store, clock, seen
+    finally:
+        await client.close()
+
+
+async def test_the_login_check_sees_the_user_the_refresh_loaded(pipeline) -> None:  # type: ignore[no-untyped-def]
+    # Were the login check to run first, no user would be loaded yet: 401.
+    client, _, _, seen = pipeline
+    resp = await client.get("/user/me", headers={"authorization": TOKEN})
+    assert resp.status == 200
+    assert seen == [ALICE]
+
+
+async def test_a_protected_path_without_a_user_never_reaches_its_handler(pipeline) -> None:  # type: ignore[no-untyped-def]
+    client, _, _, seen = pipeline
+    for headers in ({}, {"authorization": "f" * 32}, {"authorization": "not-a-token"}):
+        resp = await client.get("/user/me", headers=headers)
+        assert resp.status == 401
+        assert (await resp.json())["success"] is False
+    assert seen == []
+
+
+async def test_a_public_path_runs_the_refresh_too(pipeline) -> None:  # type: ignore[no-untyped-def]
+    client, store, clock, seen = pipeline
+    clock.now += 1700
+    assert (await client.get("/shop/1", headers={"authorization": TOKEN})).status == 200
+    assert seen == [ALICE]  # the user is known on public pages too
+    clock.now += 1700  # 3400 s after login: alive only because /shop refreshed it
+    assert await store.load_user(TOKEN) == ALICE
+
+
+async def test_a_public_path_needs_no_user(pipeline) -> None:  # type: ignore[no-untyped-def]
+    client, _, _, seen = pipeline
+    assert (await client.get("/shop/1")).status == 200
+    assert seen == [None]
