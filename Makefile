@@ -20,7 +20,7 @@ PY      := .venv/bin/python
 CLUSTER := $(PY) -m scripts.cluster --run-dir $(RUN_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev up down status logs stop-node start-node restart clean lint test
+.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,8 +51,11 @@ stop-node: ## stop one node: make stop-node NODE=2
 start-node: ## start it again: make start-node NODE=2
 	@$(CLUSTER) start-node $(or $(NODE),$(error set NODE, e.g. make start-node NODE=2))
 
-restart: ## restart the nodes (after editing node/)
+restart: ## restart the nodes at once (after editing node/)
 	@$(CLUSTER) restart
+
+rolling-restart: ## restart the nodes one by one, each drained from nginx first: no request lost
+	@$(CLUSTER) rolling-restart
 
 clean: down ## stop, then delete .run/ (Postgres and Redis data included)
 	@if [ -x $(PY) ]; then $(CLUSTER) clean; else rm -rf $(RUN_DIR); fi

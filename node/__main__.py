@@ -7,9 +7,8 @@ import os
 import sys
 
 import uvloop
-from aiohttp import web
 
-from .app import create_app
+from .server import serve
 from .settings import Settings, SettingsError
 
 
@@ -24,18 +23,8 @@ def main() -> int:
         format=f"%(asctime)s %(levelname)s {settings.node_name} %(name)s: %(message)s",
         stream=sys.stdout,
     )
-    log = logging.getLogger("node")
-    log.info("starting with %s", settings.redacted())
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=settings.shutdown_timeout,
-        # nginx logs every request with the node that served it.
-        access_log=None,
-        print=lambda *_: log.info("listening on http://%s:%s", settings.host, settings.port),
-        loop=uvloop.new_event_loop(),
-    )
+    logging.getLogger("node").info("starting with %s", settings.redacted())
+    uvloop.run(serve(settings))
     return 0
 
 

@@ -9,7 +9,7 @@ from .middlewares import MIDDLEWARES
 from .resources import pg_ctx, redis_ctx, session_store_ctx
 from .routes import setup_routes
 from .settings import Settings
-from .typedefs import SETTINGS
+from .typedefs import LIFECYCLE, SETTINGS, Lifecycle
 
 # The API takes small JSON bodies only; anything larger is refused with 413
 # before it is read.
@@ -19,6 +19,7 @@ MAX_BODY = 16 * 1024
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
     app[SETTINGS] = settings
+    app[LIFECYCLE] = Lifecycle()
     app.cleanup_ctx.append(pg_ctx)
     if settings.session_store == "redis":
         app.cleanup_ctx.append(redis_ctx)

@@ -1,5 +1,6 @@
 """The request pipeline, in the seed's order.
 
+0. drain   - while the node stops, every answer says ``Connection: close``;
 1. errors  - every failure becomes the JSON envelope, internals hidden;
 2. refresh - on every path (the seed's RefreshTokenInterceptor, order 0):
              load the user for the ``authorization`` token, keep it on the
@@ -21,8 +22,9 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from .envelope import ApiError, fail
 from .models import UserDTO
+from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
 from .routes import is_public
-from .typedefs import STORE, TOKEN, USER
+from .typedefs import LIFECYCLE, STORE, TOKEN, USER
 from .validation import is_token_well_formed
 
 log = logging.getLogger(__name__)
@@ -35,11 +37,29 @@ _REASONS = {
 
 
 @web.middleware
+async def drain_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    if request.app[LIFECYCLE].draining:
+        # Before the response is prepared: aiohttp decides the Connection
+        # header then, so later (in on_response_prepare) it would close the
+        # connection without saying so, and nginx would send the next
+        # request into it.  See node/server.py.
+        response.force_close()
+    return response
+
+
+@web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:
         return fail(exc.status, exc.message)
+    except SESSION_STORE_DOWN as exc:
+        log.warning("%s %s: session store unavailable: %r", request.method, request.path, exc)
+        return fail(503, SESSION_STORE_UNAVAILABLE)
+    except DATABASE_DOWN as exc:
+        log.warning("%s %s: database unavailable: %r", request.method, request.path, exc)
+        return fail(503, DATABASE_UNAVAILABLE)
     except RequestPayloadError:
         # The body could not be read as sent: e.g. a Content-Encoding that
         # does not match the bytes.  The client's fault, not ours.
@@ -61,7 +81,14 @@ async def refresh_middleware(request: web.Request, handler: Handler) -> web.Stre
     token = request.headers.get("authorization", "").strip()
     user: UserDTO | None = None
     if token and is_token_well_formed(token):
-        user = await request.app[STORE].load_user(token)
+        try:
+            user = await request.app[STORE].load_user(token)
+        except SESSION_STORE_DOWN:
+            # Without the store we cannot tell who this is.  A public page
+            # is served anonymously; a protected one answers 503 (from the
+            # error middleware), not 401: the session may well be alive.
+            if not _is_public(request):
+                raise
     request[USER] = user
     if user is not None:
         request[TOKEN] = token
@@ -70,15 +97,8 @@ async def refresh_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 @web.middleware
 async def login_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # Unrouted paths fall through to the router's 404/405 rather than a
-    # 401, and protection is decided by the route that will run (its
-    # canonical path), not by the raw URL.
-    route = request.match_info.route
-    if (
-        request.match_info.http_exception is None
-        and not is_public(route.resource.canonical if route.resource else request.path)
-        and request[USER] is None
-    ):
+    # Unrouted paths fall through to the router's 404/405 rather than a 401.
+    if request.match_info.http_exception is None and not _is_public(request) and request[USER] is None:
         if request.headers.get("authorization", "").strip():
             raise ApiError(
                 401, "not logged in: this token has no session here (expired, logged out, unknown)"
@@ -87,4 +107,11 @@ async def login_middleware(request: web.Request, handler: Handler) -> web.Stream
     return await handler(request)
 
 
-MIDDLEWARES = (error_middleware, refresh_middleware, login_middleware)
+def _is_public(request: web.Request) -> bool:
+    # Decided by the route that will run (its canonical path), not by the
+    # raw URL, so no spelling of a path reaches a handler unchecked.
+    resource = request.match_info.route.resource
+    return is_public(resource.canonical if resource else request.path)
+
+
+MIDDLEWARES = (drain_middleware, error_middleware, refresh_middleware, login_middleware)

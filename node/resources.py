@@ -12,6 +12,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from . import db
 from .sessions import MemorySessionStore, RedisSessionStore, SessionStore
@@ -24,7 +27,15 @@ log = logging.getLogger(__name__)
 async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     log.info("connecting to postgres at %s", mask_password(settings.database_url))
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10, command_timeout=5.0)
+    pool = await asyncpg.create_pool(
+        settings.database_url,
+        min_size=1,
+        max_size=10,
+        # A query that takes longer fails (503) instead of holding the request.
+        command_timeout=5.0,
+        # So that pg_stat_activity (and the fault tests) tell the nodes apart.
+        server_settings={"application_name": settings.node_name},
+    )
     try:
         await db.apply_schema(pool)
         app[PG] = pool
@@ -36,13 +47,27 @@ async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     log.info("connecting to redis at %s", mask_password(settings.redis_url))
-    # Bounded timeouts: a store that does not answer must fail a request
-    # quickly rather than hold it.
     client = Redis.from_url(
         settings.redis_url,
         decode_responses=True,
-        socket_timeout=1.0,
+        client_name=settings.node_name,
+        # A Redis that does not answer fails the request (503) within about
+        # a second instead of holding it: connecting, and waiting for any reply.
         socket_connect_timeout=1.0,
+        socket_timeout=1.0,
+        # Retry once, at once, on a *connection* error only: that is the
+        # pooled socket that died with a Redis restart, and a fresh one
+        # succeeds, so users do not see the restart.  A timeout is not
+        # retried: Redis is slow or hung, and a second wait would double
+        # the time before the 503.
+        retry=Retry(
+            ExponentialBackoff(cap=0.1, base=0.01), retries=1, supported_errors=(RedisConnectionError,)
+        ),
+        # PING a pooled connection idle for 15 s before using it, so a
+        # half-open one (peer gone without a reset) is found by the check,
+        # not by a user's request timing out on it.  Busy connections are
+        # never idle that long, so under load this costs nothing.
+        health_check_interval=15,
     )
     try:
         await client.ping()

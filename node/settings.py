@@ -34,6 +34,9 @@ class Settings:
     sms_outbox: bool = True
     login_code_ttl: int = 120
     login_user_ttl: int = 1800
+    # Stopping: how long to wait for nginx to close its connections, then
+    # for the requests still running (see node.server).
+    drain_timeout: float = 5.0
     shutdown_timeout: float = 10.0
     log_level: str = "INFO"
 
@@ -50,7 +53,7 @@ class Settings:
             raise SettingsError(
                 f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}"
             )
-        for name in ("login_code_ttl", "login_user_ttl", "shutdown_timeout"):
+        for name in ("login_code_ttl", "login_user_ttl", "drain_timeout", "shutdown_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
         if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
@@ -101,6 +104,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "SMS_OUTBOX": ("sms_outbox", _on_off),
     "LOGIN_CODE_TTL": ("login_code_ttl", int),
     "LOGIN_USER_TTL": ("login_user_ttl", int),
+    "DRAIN_TIMEOUT": ("drain_timeout", float),
     "SHUTDOWN_TIMEOUT": ("shutdown_timeout", float),
     "LOG_LEVEL": ("log_level", str),
 }

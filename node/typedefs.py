@@ -10,7 +10,15 @@ from .models import UserDTO
 from .sessions import SessionStore
 from .settings import Settings
 
+
+class Lifecycle:
+    """Where the node is in its life: set by node.server, read per response."""
+
+    draining: bool = False
+
+
 SETTINGS = web.AppKey("settings", Settings)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 PG = web.AppKey("pg", asyncpg.Pool)
 # Present only in redis mode: the memory store needs no client.
 REDIS = web.AppKey("redis", Redis)

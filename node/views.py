@@ -15,7 +15,7 @@ from aiohttp import web
 
 from . import db
 from .envelope import ApiError, fail, ok
-from .typedefs import PG, SETTINGS, STORE, TOKEN, USER
+from .typedefs import LIFECYCLE, PG, SETTINGS, STORE, TOKEN, USER
 from .validation import is_code_well_formed, is_phone_valid
 
 View = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -112,6 +112,8 @@ async def readyz(request: web.Request) -> web.StreamResponse:
     }
     results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
     data: dict[str, Any] = {"node": settings.node_name, "store": settings.session_store, **results}
+    if request.app[LIFECYCLE].draining:
+        return fail(503, "stopping", data=data)
     if all(v == "ok" for v in results.values()):
         return ok(data)
     return fail(503, "not ready", data=data)

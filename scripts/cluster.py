@@ -205,7 +205,7 @@ def _redis_bin() -> str:
     return found
 
 
-def _supervisorctl(cfg: ClusterConfig, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def supervisorctl(cfg: ClusterConfig, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(VENV_BIN / "supervisorctl"), "-c", str(cfg.supervisor_conf), *args],
         capture_output=True,
@@ -214,6 +214,12 @@ def _supervisorctl(cfg: ClusterConfig, *args: str, check: bool = True) -> subpro
     if check and result.returncode not in (0, 3):  # 3: some process not running
         raise LaunchError(f"supervisorctl {' '.join(args)} failed: {result.stdout}{result.stderr}")
     return result
+
+
+def process_pid(cfg: ClusterConfig, name: str) -> int:
+    """The pid supervisord reports for ``name`` (e.g. "nodes:node2", "redis"); 0 if not running."""
+    out = supervisorctl(cfg, "pid", name, check=False).stdout.strip()
+    return int(out) if out.isdigit() else 0
 
 
 def pid_alive(pid: int) -> bool:
@@ -652,8 +658,8 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
     if running:
         if not quiet:
             _say("cluster already running: applying the configuration")
-        _supervisorctl(cfg, "reread")
-        _supervisorctl(cfg, "update")
+        supervisorctl(cfg, "reread")
+        supervisorctl(cfg, "update")
     else:
         if not quiet:
             _say(f"starting supervisord in {cfg.run_dir}")
@@ -672,12 +678,12 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
         )
 
     asyncio.run(wait_stores())
-    _supervisorctl(cfg, "start", "nodes:*")
+    supervisorctl(cfg, "start", "nodes:*")
     asyncio.run(_wait_nodes_ready(cfg, cfg.node_names(), timeout))
-    if "RUNNING" in _supervisorctl(cfg, "status", "nginx", check=False).stdout:
-        _supervisorctl(cfg, "signal", "HUP", "nginx")  # reload the rendered config
+    if "RUNNING" in supervisorctl(cfg, "status", "nginx", check=False).stdout:
+        supervisorctl(cfg, "signal", "HUP", "nginx")  # reload the rendered config
     else:
-        _supervisorctl(cfg, "start", "nginx")
+        supervisorctl(cfg, "start", "nginx")
     asyncio.run(_wait_behind_nginx(cfg, cfg.node_names(), timeout))
     if not quiet:
         _print_welcome(cfg)
@@ -716,7 +722,7 @@ def down(cfg: ClusterConfig, *, timeout: float = 60.0, quiet: bool = False) -> N
         return
     if not quiet:
         _say("stopping the cluster")
-    if _supervisorctl(cfg, "shutdown", check=False).returncode != 0:
+    if supervisorctl(cfg, "shutdown", check=False).returncode != 0:
         os.kill(pid, signal.SIGTERM)
     for _ in _deadline_loop(timeout, "supervisord to exit"):
         if _supervisord_pid(cfg) is None:
@@ -729,7 +735,7 @@ def status(cfg: ClusterConfig) -> int:
     if not is_running(cfg):
         print(f"cluster is not running (run dir {cfg.run_dir})")
         return 1
-    print(_supervisorctl(cfg, "status", check=False).stdout.rstrip())
+    print(supervisorctl(cfg, "status", check=False).stdout.rstrip())
 
     async def probe() -> list[str]:
         lines = []
@@ -761,12 +767,12 @@ def logs(cfg: ClusterConfig, *, node: int | None, follow: bool, lines: int) -> i
 
 def stop_node(cfg: ClusterConfig, index: int) -> None:
     _check_node(cfg, index)
-    _supervisorctl(cfg, "stop", f"nodes:node{index}")
+    supervisorctl(cfg, "stop", f"nodes:node{index}")
 
 
 def start_node(cfg: ClusterConfig, index: int, *, timeout: float = 60.0) -> None:
     _check_node(cfg, index)
-    _supervisorctl(cfg, "start", f"nodes:node{index}")
+    supervisorctl(cfg, "start", f"nodes:node{index}")
     asyncio.run(_wait_nodes_ready(cfg, [f"node{index}"], timeout))
     # nginx retries a node it marked failed only after fail_timeout.
     asyncio.run(_wait_behind_nginx(cfg, [f"node{index}"], timeout))
@@ -801,11 +807,31 @@ def clean(cfg_dir: Path) -> None:
 # --- command line ------------------------------------------------------------------
 
 
+def rolling_restart(cfg: ClusterConfig, *, timeout: float = 60.0, say: bool = True) -> None:
+    """Restart the nodes one at a time so that no request is lost.
+
+    Stopping a node (SIGTERM) drains it: nginx is refused new connections
+    and sends those requests elsewhere, the open ones are served and closed
+    (node/server.py).  Once a node is back and answering through nginx, the
+    next one goes.  nginx itself is not reloaded: a reload closes clients'
+    idle connections, and a client may be sending a POST into one.
+    """
+    if not is_running(cfg):
+        raise LaunchError(f"cluster is not running (run dir {cfg.run_dir})")
+    for name in cfg.node_names():
+        if say:
+            _say(f"restarting {name}")
+        supervisorctl(cfg, "stop", f"nodes:{name}")
+        supervisorctl(cfg, "start", f"nodes:{name}")
+        asyncio.run(_wait_nodes_ready(cfg, [name], timeout))
+        asyncio.run(_wait_behind_nginx(cfg, [name], timeout))
+
+
 def restart(cfg: ClusterConfig, *, timeout: float = 60.0) -> None:
     """Restart every node (to load edited code) and wait until ready."""
     if not is_running(cfg):
         raise LaunchError(f"cluster is not running (run dir {cfg.run_dir})")
-    _supervisorctl(cfg, "restart", "nodes:*")
+    supervisorctl(cfg, "restart", "nodes:*")
     asyncio.run(_wait_nodes_ready(cfg, cfg.node_names(), timeout))
 
 
@@ -831,7 +857,8 @@ def main(argv: list[str] | None = None) -> int:
     p_logs.add_argument("--lines", type=int, default=30)
     for name in ("stop-node", "start-node"):
         sub.add_parser(name).add_argument("index", type=int, metavar="N")
-    sub.add_parser("restart", help="restart every node")
+    sub.add_parser("restart", help="restart every node at once")
+    sub.add_parser("rolling-restart", help="restart the nodes one by one, each drained first")
     sub.add_parser("clean", help="delete the run dir, data included")
     args = parser.parse_args(argv)
 
@@ -869,6 +896,8 @@ def main(argv: list[str] | None = None) -> int:
                 start_node(cfg, args.index)
             elif args.command == "restart":
                 restart(cfg)
+            elif args.command == "rolling-restart":
+                rolling_restart(cfg)
     except LaunchError as exc:
         print(f"\033[1;31merror:\033[0m {exc}", file=sys.stderr)
         return 1

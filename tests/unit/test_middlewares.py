@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from node.middlewares import MIDDLEWARES
 from node.models import UserDTO
 from node.sessions import MemorySessionStore
-from node.typedefs import STORE, USER
+from node.typedefs import LIFECYCLE, STORE, USER, Lifecycle
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 ALICE = UserDTO(id=7, nick_name="user_alice00000")
@@ -40,6 +40,7 @@ async def pipeline() -> AsyncIterator[
 
     app = web.Application(middlewares=MIDDLEWARES)
     app[STORE] = store
+    app[LIFECYCLE] = Lifecycle()
     app.router.add_get("/user/me", handler)  # protected
     app.router.add_get("/shop/{id}", handler)  # public (the seed's /shop/**)
     client = TestClient(TestServer(app))
@@ -80,3 +81,15 @@ async def test_a_public_path_needs_no_user(pipeline) -> None:  # type: ignore[no
     client, _, _, seen = pipeline
     assert (await client.get("/shop/1")).status == 200
     assert seen == [None]
+
+
+async def test_while_draining_every_answer_says_connection_close(pipeline) -> None:  # type: ignore[no-untyped-def]
+    # nginx must be told in the header, or it reuses a connection the node
+    # is about to close and sends the next request into it.
+    client, _, _, _ = pipeline
+    ok = await client.get("/shop/1")
+    assert ok.headers.get("Connection", "").lower() != "close"
+    client.server.app[LIFECYCLE].draining = True
+    for path, headers in (("/shop/1", {}), ("/user/me", {}), ("/no/such/path", {})):
+        resp = await client.get(path, headers=headers)
+        assert resp.headers.get("Connection", "").lower() == "close", (path, resp.status)

@@ -1,0 +1,31 @@
+"""Which exceptions mean "a store is down" rather than "a bug".
+
+A request that hits one of these answers 503 with the envelope: never a
+500 (it is not our bug) and, above all, never a 401 (a 401 would log the
+user out because of our outage).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.exceptions
+
+# Refused, reset, timed out, still loading its AOF after a restart.
+SESSION_STORE_DOWN: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+# Refused (OSError), timed out (command_timeout), lost mid-query, shutting
+# down or starting up, out of connection slots.
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+SESSION_STORE_UNAVAILABLE = "session store unavailable"
+DATABASE_UNAVAILABLE = "database unavailable"
