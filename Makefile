@@ -20,7 +20,7 @@ PY      := .venv/bin/python
 CLUSTER := $(PY) -m scripts.cluster --run-dir $(RUN_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test
+.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -67,3 +67,10 @@ lint: setup-dev ## ruff and mypy
 
 test: setup-dev lint ## every test, the cluster tests included
 	@.venv/bin/pytest $(PYTEST_ARGS)
+
+USERS    ?= 30
+DURATION ?= 60
+STORES   ?= redis,memory
+
+chaos: setup-dev ## users keep going while a node, every node in turn and Redis are killed; prints a table (own throwaway clusters)
+	@$(PY) -m scripts.chaos --stores $(STORES) --users $(USERS) --duration $(DURATION) --nodes $(NODES)

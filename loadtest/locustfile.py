@@ -33,13 +33,14 @@ from typing import Any
 from locust import FastHttpUser, between, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from node.routes import PATHS  # noqa: E402
+from loadtest.classes import CLASSES, CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
+from node.routes import PATHS
 
 API = "/api"
 SHOP_IDS = (1, 2, 3, 4)
-CLASSES = ("code lost", "session lost", "server error", "connection error", "other")
 
 failures: collections.Counter[str] = collections.Counter()
+server_errors: collections.Counter[str] = collections.Counter()  # by status: 502, 503, ...
 nodes: collections.Counter[str] = collections.Counter()
 logins = collections.Counter[str]()
 
@@ -47,15 +48,15 @@ logins = collections.Counter[str]()
 def classify(status: int, *, token_valid: bool, is_login: bool, message: str = "") -> str | None:
     """The failure class of an answer, or None if it is the expected one."""
     if status == 0:
-        return "connection error"
+        return CONNECTION_ERROR
     if status >= 500:
-        return "server error"
+        return SERVER_ERROR
     if status == 401 and token_valid:
-        return "session lost"
+        return SESSION_LOST
     if is_login and status == 400 and message == "wrong code":
-        return "code lost"
+        return CODE_LOST
     if status >= 400:
-        return "other"
+        return OTHER
     return None
 
 
@@ -94,9 +95,8 @@ class SessionUser(FastHttpUser):
         if self.token is None:
             self.log_in()
             return
-        if not self._ok("GET", PATHS["user.me"], auth=True):
-            if self.token is None:  # the session was lost: start again
-                self.log_in()
+        if not self._ok("GET", PATHS["user.me"], auth=True) and self.token is None:
+            self.log_in()  # the session was lost: start again
 
     @task(4)
     def shop(self) -> None:
@@ -140,14 +140,18 @@ class SessionUser(FastHttpUser):
                     message = json.loads(resp.text).get("errorMsg", "")
                 except ValueError:
                     message = ""
-            kind = classify(resp.status_code or 0, token_valid=bool(headers), is_login=is_login, message=message)
+            kind = classify(
+                resp.status_code or 0, token_valid=bool(headers), is_login=is_login, message=message
+            )
             if kind is None:
                 resp.success()
                 self._last_body = resp.text
                 return True
             failures[kind] += 1
+            if kind == SERVER_ERROR:
+                server_errors[str(resp.status_code)] += 1
             resp.failure(kind)
-            if kind == "session lost":
+            if kind == SESSION_LOST:
                 self.token = None
             return False
 
@@ -170,6 +174,7 @@ def write_summary(environment: Any, **_: Any) -> None:
         return
     summary = {
         "failures": {kind: failures.get(kind, 0) for kind in CLASSES},
+        "server_errors": dict(sorted(server_errors.items())),
         "nodes": dict(sorted(nodes.items())),
         "logins": dict(logins),
     }

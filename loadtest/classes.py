@@ -1,0 +1,13 @@
+"""The failure classes of the load tests, in the order tables show them.
+
+Kept apart from the locustfile, which cannot be imported by asyncio code
+(importing locust patches the standard library for gevent).
+"""
+
+CODE_LOST = "code lost"  # a code the phone had just received was refused
+SESSION_LOST = "session lost"  # a 401 on a token that was valid
+SERVER_ERROR = "server error"  # a 5xx (a 503 while a store is down counts here)
+CONNECTION_ERROR = "connection error"  # no HTTP answer at all
+OTHER = "other"
+
+CLASSES = (CODE_LOST, SESSION_LOST, SERVER_ERROR, CONNECTION_ERROR, OTHER)

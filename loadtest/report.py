@@ -1,0 +1,59 @@
+"""What one locust run measured: read from its CSV and the locustfile's summary.
+
+Used by `make chaos` (and the load-test targets) to print one table.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from pathlib import Path
+
+from loadtest.classes import CLASSES, SERVER_ERROR
+
+
+@dataclasses.dataclass
+class Run:
+    requests: int
+    failures: int
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+    classes: dict[str, int]
+    server_errors: dict[str, int]  # by HTTP status
+    nodes: dict[str, int]
+
+    def count(self, kind: str) -> str:
+        """A class's count as a table shows it: server errors with their statuses."""
+        text = f"{self.classes[kind]:,}"
+        if kind == SERVER_ERROR and self.server_errors:
+            text += " (" + ", ".join(f"{n} × {status}" for status, n in self.server_errors.items()) + ")"
+        return text
+
+    @classmethod
+    def read(cls, csv_prefix: Path, summary: Path) -> Run:
+        with open(f"{csv_prefix}_stats.csv", newline="") as handle:
+            total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
+        extra = json.loads(summary.read_text())
+        return cls(
+            requests=int(total["Request Count"]),
+            failures=int(total["Failure Count"]),
+            rps=float(total["Requests/s"]),
+            p50=float(total["50%"]),
+            p95=float(total["95%"]),
+            p99=float(total["99%"]),
+            classes={kind: int(extra["failures"].get(kind, 0)) for kind in CLASSES},
+            server_errors={k: int(v) for k, v in extra.get("server_errors", {}).items()},
+            nodes=dict(extra["nodes"]),
+        )
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

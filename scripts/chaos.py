@@ -1,0 +1,216 @@
+"""`make chaos`: users keep using the cluster while it is broken on purpose.
+
+For each session store asked for (redis, then memory, by default), on a
+throwaway cluster of its own (temporary dir, free ports on 127.0.0.1):
+
+    t = 0            locust starts USERS users (loadtest/locustfile.py)
+    t = 20% of run   a node is killed with SIGKILL (supervisord starts it again)
+    t = 35%          a rolling restart of every node
+    t = 70%          Redis is killed with SIGKILL (supervisord starts it again)
+    t = 100%         locust stops
+
+then prints one table: requests, failures by class, and for each fault the
+time until the cluster was whole again.  The table is saved under reports/.
+Traffic goes only to 127.0.0.1, and the run stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+
+from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
+from loadtest.report import Run, markdown_table
+from scripts.cluster import (
+    ROOT,
+    VENV_BIN,
+    ClusterConfig,
+    clean,
+    down,
+    free_port,
+    process_pid,
+    rolling_restart,
+    up,
+)
+
+REPORTS = ROOT / "reports"
+Probe = Callable[[aiohttp.ClientSession], Awaitable[bool]]
+
+
+def _say(message: str) -> None:
+    print(f"\033[1m==>\033[0m {message}", flush=True)
+
+
+async def _until(probe: Probe, limit: float = 60.0) -> float:
+    """Seconds until ``probe`` (an async predicate) holds, polled every 50 ms."""
+    started = time.monotonic()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while time.monotonic() - started < limit:
+            try:
+                if await probe(http):
+                    return time.monotonic() - started
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"not recovered after {limit:.0f} s")
+
+
+def _node_back_through_nginx(cfg: ClusterConfig, name: str) -> Probe:
+    async def probe(http: aiohttp.ClientSession) -> bool:
+        async with http.get(cfg.url + "/api/healthz") as resp:
+            return resp.status == 200 and resp.headers.get("X-Node") == name
+
+    return probe
+
+
+def _every_node_ready(cfg: ClusterConfig) -> Probe:
+    async def probe(http: aiohttp.ClientSession) -> bool:
+        for index in range(1, cfg.nodes + 1):
+            async with http.get(cfg.node_url(index) + "/readyz") as resp:
+                if resp.status != 200:
+                    return False
+        return True
+
+    return probe
+
+
+def kill_node(cfg: ClusterConfig, name: str) -> float:
+    os.kill(process_pid(cfg, f"nodes:{name}"), signal.SIGKILL)
+    return asyncio.run(_until(_node_back_through_nginx(cfg, name)))
+
+
+def timed_rolling_restart(cfg: ClusterConfig) -> float:
+    started = time.monotonic()
+    rolling_restart(cfg, say=False)
+    return time.monotonic() - started
+
+
+def kill_redis(cfg: ClusterConfig) -> float:
+    pid = process_pid(cfg, "redis")
+    os.kill(pid, signal.SIGKILL)
+
+    async def back(http: aiohttp.ClientSession) -> bool:
+        return process_pid(cfg, "redis") not in (0, pid) and await _every_node_ready(cfg)(http)
+
+    return asyncio.run(_until(back))
+
+
+def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) -> tuple[Run, dict[str, float]]:
+    ports = [free_port() for _ in range(nodes + 3)]
+    run_dir = Path(tempfile.mkdtemp(prefix=f"sessionlab-chaos-{store}-"))
+    run_dir.chmod(0o755)
+    cfg = ClusterConfig(
+        run_dir=run_dir,
+        nodes=nodes,
+        port=ports[0],
+        redis_port=ports[1],
+        pg_port=ports[2],
+        node_ports=ports[3:],
+        session_store=store,
+    )
+    prefix = REPORTS / f"chaos-{stamp}-{store}"
+    summary = Path(f"{prefix}-classes.json")
+    recovery: dict[str, float] = {}
+    try:
+        _say(f"{store}: starting a throwaway cluster ({nodes} nodes) in {run_dir}")
+        up(cfg, quiet=True)
+        _say(f"{store}: {users} users for {duration} s, through {cfg.url}")
+        locust = subprocess.Popen(
+            [
+                str(VENV_BIN / "locust"),
+                "-f", str(ROOT / "loadtest" / "locustfile.py"),
+                "--host", cfg.url,
+                "--headless", "--only-summary",
+                "-u", str(users), "-r", str(users),
+                "-t", f"{duration}s",
+                "--csv", str(prefix),
+                # Failures are what we count here, not a reason to fail.
+                "--exit-code-on-error", "0",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "LOADTEST_SUMMARY": str(summary)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        started = time.monotonic()
+        schedule: list[tuple[float, str, Callable[[], float]]] = [
+            (0.20, "node2 killed (SIGKILL): back in rotation after", lambda: kill_node(cfg, "node2")),
+            (0.35, "rolling restart of every node: took", lambda: timed_rolling_restart(cfg)),
+            (0.70, "Redis killed (SIGKILL): every node ready after", lambda: kill_redis(cfg)),
+        ]
+        for at, what, fault in schedule:
+            delay = started + at * duration - time.monotonic()
+            if delay > 0:
+                # A schedule, not a wait for a condition: faults at set times.
+                threading.Event().wait(delay)
+            _say(f"{store}: {what.split(':')[0]}")
+            recovery[what] = fault()
+        if locust.wait(timeout=duration + 60) != 0:
+            raise RuntimeError(f"locust exited with {locust.returncode}")
+        return Run.read(prefix, summary), recovery
+    finally:
+        down(cfg, quiet=True)
+        clean(run_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.chaos", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stores", default="redis,memory", help="comma-separated: redis, memory")
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load per store (at least 20)")
+    parser.add_argument("--nodes", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.duration < 20:
+        parser.error("--duration must be at least 20 s: the faults need the time")
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    REPORTS.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+    results = {
+        store: run_one(store, users=args.users, duration=args.duration, nodes=args.nodes, stamp=stamp)
+        for store in stores
+    }
+
+    rows = [
+        ["requests", *(f"{r.requests:,}" for r, _ in results.values())],
+        ["requests/s", *(f"{r.rps:,.0f}" for r, _ in results.values())],
+        *(
+            [kind, *(r.count(kind) for r, _ in results.values())]
+            for kind in (SESSION_LOST, CODE_LOST, SERVER_ERROR, CONNECTION_ERROR, OTHER)
+        ),
+    ]
+    faults = next(iter(results.values()))[1]
+    rows += [[what, *(f"{rec[what]:.1f} s" for _, rec in results.values())] for what in faults]
+    table = markdown_table(["", *(f"SESSION_STORE={s}" for s in results)], rows)
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    text = (
+        f"## make chaos, {when}, {os.uname().nodename}, {os.cpu_count()} cores\n\n"
+        f"{args.users} users for {args.duration} s per store, {args.nodes} nodes, "
+        "through nginx on 127.0.0.1.\n\n"
+        f"{table}\n"
+    )
+    out = REPORTS / f"chaos-{stamp}.md"
+    out.write_text(text)
+    print("\n" + text)
+    print(f"saved {out.relative_to(ROOT)}")
+    lost = results["redis"][0].classes[SESSION_LOST] if "redis" in results else 0
+    if lost:
+        print(f"\033[1;31mredis mode lost {lost} session(s): that is a bug\033[0m", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
