@@ -23,7 +23,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -39,7 +38,7 @@ from scripts.cluster import (
     ClusterConfig,
     clean,
     down,
-    free_port,
+    new_run_dir,
     process_pid,
     rolling_restart,
     up,
@@ -108,18 +107,8 @@ def kill_redis(cfg: ClusterConfig) -> float:
 
 
 def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) -> tuple[Run, dict[str, float]]:
-    ports = [free_port() for _ in range(nodes + 3)]
-    run_dir = Path(tempfile.mkdtemp(prefix=f"sessionlab-chaos-{store}-"))
-    run_dir.chmod(0o755)
-    cfg = ClusterConfig(
-        run_dir=run_dir,
-        nodes=nodes,
-        port=ports[0],
-        redis_port=ports[1],
-        pg_port=ports[2],
-        node_ports=ports[3:],
-        session_store=store,
-    )
+    run_dir = new_run_dir(f"chaos-{store}")
+    cfg = ClusterConfig.on_free_ports(run_dir, nodes=nodes, session_store=store)
     prefix = REPORTS / f"chaos-{stamp}-{store}"
     summary = Path(f"{prefix}-classes.json")
     recovery: dict[str, float] = {}

@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -80,6 +81,20 @@ class ClusterConfig:
             raise LaunchError(f"{self.nodes} nodes but {len(self.node_ports)} node ports")
         if self.session_store not in ("redis", "memory"):
             raise LaunchError(f"SESSION_STORE must be redis or memory, not {self.session_store!r}")
+
+    @classmethod
+    def on_free_ports(cls, run_dir: Path, *, nodes: int = 3, **kwargs: Any) -> ClusterConfig:
+        """A throwaway cluster's config: every port a free one."""
+        ports = free_ports(nodes + 3)
+        return cls(
+            run_dir=run_dir,
+            nodes=nodes,
+            port=ports[0],
+            redis_port=ports[1],
+            pg_port=ports[2],
+            node_ports=ports[3:],
+            **kwargs,
+        )
 
     # --- where things are -------------------------------------------------
     @property
@@ -152,10 +167,30 @@ def _say(message: str) -> None:
     print(f"\033[1m==>\033[0m {message}", flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports (each held open until all are chosen)."""
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            socks.append(sock)
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def new_run_dir(name: str) -> Path:
+    """A fresh temporary run dir for a throwaway cluster.
+
+    0755, not mkdtemp's 0700: as root, Postgres runs as the postgres user,
+    which must be able to enter it (else the data goes outside, see
+    _init_postgres).
+    """
+    path = Path(tempfile.mkdtemp(prefix=f"sessionlab-{name}-"))
+    path.chmod(0o755)
+    return path
 
 
 def _port_in_use(port: int) -> bool:

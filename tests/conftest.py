@@ -10,8 +10,6 @@ tests did not start.
 
 from __future__ import annotations
 
-import socket
-import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -20,35 +18,12 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
-from scripts.cluster import ClusterConfig, clean, down, up
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free loopback ports (all held open while chosen)."""
-    socks = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for sock in socks:
-            sock.close()
+from scripts.cluster import ClusterConfig, clean, down, new_run_dir, up
 
 
 def make_config(run_dir: Path, *, nodes: int = 3, **kwargs: object) -> ClusterConfig:
-    ports = free_ports(nodes + 3)
-    return ClusterConfig(
-        run_dir=run_dir,
-        nodes=nodes,
-        port=ports[0],
-        redis_port=ports[1],
-        pg_port=ports[2],
-        node_ports=ports[3:],
-        pg_durable=False,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    # Tests trade crash safety for speed: no fsync in their Postgres.
+    return ClusterConfig.on_free_ports(run_dir, nodes=nodes, pg_durable=False, **kwargs)
 
 
 RunDirs = Callable[[str], Path]
@@ -58,17 +33,13 @@ RunDirs = Callable[[str], Path]
 def run_dirs() -> Iterator[RunDirs]:
     """Makes run dirs, and at the end stops and deletes what they hold.
 
-    Not pytest's tmp_path: its root is private (0700), and as root the
-    Postgres of a cluster runs as the postgres user, which must be able to
-    enter the run dir (else the launcher keeps the data outside it).
+    Not pytest's tmp_path: its root is private (0700); see new_run_dir.
     """
     made: list[Path] = []
 
     def make(name: str) -> Path:
-        path = Path(tempfile.mkdtemp(prefix=f"sessionlab-{name}-"))
-        path.chmod(0o755)
-        made.append(path)
-        return path
+        made.append(new_run_dir(name))
+        return made[-1]
 
     yield make
     for path in made:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cluster import ROOT, ClusterConfig, down, is_running, pid_alive
-from tests.conftest import RunDirs, free_ports
+from scripts.cluster import ROOT, ClusterConfig, down, free_ports, is_running, pid_alive
+from tests.conftest import RunDirs
 
 
 def make(target: str, run_dir: Path, **variables: object) -> subprocess.CompletedProcess[str]:
