@@ -11,6 +11,7 @@ PG_PORT        ?= 15432
 REDIS_URL      ?=
 DATABASE_URL   ?=
 SMS_OUTBOX     ?= on
+LOGIN_RATE     ?= 20r/s
 RUN_DIR        ?= .run
 NODE           ?=
 FOLLOW         ?=
@@ -34,7 +35,8 @@ setup-dev: ## install what `make test` needs as well
 up: setup ## start the cluster (NODES, PORT, SESSION_STORE=redis|memory, REDIS_URL, DATABASE_URL)
 	@$(CLUSTER) up --nodes $(NODES) --port $(PORT) --node-base-port $(NODE_BASE_PORT) \
 	  --redis-port $(REDIS_PORT) --pg-port $(PG_PORT) --session-store $(SESSION_STORE) \
-	  --redis-url "$(REDIS_URL)" --database-url "$(DATABASE_URL)" --sms-outbox $(SMS_OUTBOX)
+	  --redis-url "$(REDIS_URL)" --database-url "$(DATABASE_URL)" --sms-outbox $(SMS_OUTBOX) \
+	  --login-rate $(LOGIN_RATE)
 
 down: ## stop everything `make up` started
 	@if [ -x $(PY) ]; then $(CLUSTER) down; fi

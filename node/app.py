@@ -3,13 +3,16 @@ its cleanup_ctx, so tests build the real app from explicit settings."""
 
 from __future__ import annotations
 
+import logging
+import secrets
+
 from aiohttp import web
 
 from .middlewares import MIDDLEWARES
 from .resources import pg_ctx, redis_ctx, session_store_ctx
 from .routes import setup_routes
 from .settings import Settings
-from .typedefs import LIFECYCLE, SETTINGS, Lifecycle
+from .typedefs import CODE_KEY, LIFECYCLE, SETTINGS, Lifecycle
 
 # The API takes small JSON bodies only; anything larger is refused with 413
 # before it is read.
@@ -19,6 +22,7 @@ MAX_BODY = 16 * 1024
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
     app[SETTINGS] = settings
+    app[CODE_KEY] = _code_key(settings)
     app[LIFECYCLE] = Lifecycle()
     app.cleanup_ctx.append(pg_ctx)
     if settings.session_store == "redis":
@@ -34,3 +38,13 @@ def create_app(settings: Settings) -> web.Application:
 
     app.on_response_prepare.append(add_node_header)
     return app
+
+
+def _code_key(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    logging.getLogger(__name__).warning(
+        "SECRET_KEY is not set: this node signs its codes with a key of its own, "
+        "so a code sent through it cannot be checked by another node"
+    )
+    return secrets.token_bytes(32)

@@ -24,7 +24,8 @@ from .envelope import ApiError, fail
 from .models import UserDTO
 from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
 from .routes import is_public
-from .typedefs import LIFECYCLE, STORE, TOKEN, USER
+from .tokens import session_id
+from .typedefs import LIFECYCLE, SESSION_ID, STORE, USER
 from .validation import is_token_well_formed
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        return fail(exc.status, exc.message)
+        return fail(exc.status, exc.message, retry_after=exc.retry_after)
     except SESSION_STORE_DOWN as exc:
         log.warning("%s %s: session store unavailable: %r", request.method, request.path, exc)
         return fail(503, SESSION_STORE_UNAVAILABLE)
@@ -78,11 +79,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 @web.middleware
 async def refresh_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = request.headers.get("authorization", "").strip()
+    token = bearer_token(request)
     user: UserDTO | None = None
-    if token and is_token_well_formed(token):
+    if token is not None:
+        sid = session_id(token)
         try:
-            user = await request.app[STORE].load_user(token)
+            user = await request.app[STORE].load_user(sid)
         except SESSION_STORE_DOWN:
             # Without the store we cannot tell who this is.  A public page
             # is served anonymously; a protected one answers 503 (from the
@@ -91,7 +93,7 @@ async def refresh_middleware(request: web.Request, handler: Handler) -> web.Stre
                 raise
     request[USER] = user
     if user is not None:
-        request[TOKEN] = token
+        request[SESSION_ID] = sid
     return await handler(request)
 
 
@@ -105,6 +107,17 @@ async def login_middleware(request: web.Request, handler: Handler) -> web.Stream
             )
         raise ApiError(401, "not logged in: send the token from /user/login in the authorization header")
     return await handler(request)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token in the authorization header, as the seed's front end sends
+    it (the bare token) or as `Bearer <token>`; None if there is none of our
+    shape.  Never from the query string: URLs end up in logs and histories."""
+    value = request.headers.get("authorization", "").strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        value = rest.strip()
+    return value if is_token_well_formed(value) else None
 
 
 def _is_public(request: web.Request) -> bool:

@@ -17,8 +17,8 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from . import db
-from .sessions import MemorySessionStore, RedisSessionStore, SessionStore
-from .settings import mask_password
+from .sessions import Limits, MemorySessionStore, RedisSessionStore, SessionStore
+from .settings import Settings, mask_password
 from .typedefs import PG, REDIS, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,27 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def session_store_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    code_ttl, user_ttl = settings.login_code_ttl, settings.login_user_ttl
+    limits = limits_from(settings)
     store: SessionStore
     if settings.session_store == "redis":
-        store = RedisSessionStore(app[REDIS], code_ttl=code_ttl, user_ttl=user_ttl)
+        store = RedisSessionStore(app[REDIS], limits)
     else:
-        store = MemorySessionStore(code_ttl=code_ttl, user_ttl=user_ttl)
+        store = MemorySessionStore(limits)
     app[STORE] = store
     log.info("session store: %s", store.kind)
     yield
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        code_ttl=settings.login_code_ttl,
+        user_ttl=settings.login_user_ttl,
+        session_max_age=settings.session_max_age,
+        max_sessions_per_user=settings.max_sessions_per_user,
+        code_max_tries=settings.code_max_tries,
+        phone_max_failures=settings.phone_max_failures,
+        phone_lockout=settings.phone_lockout,
+        send_interval=settings.send_interval,
+        send_per_hour=settings.send_per_hour,
+        send_per_day=settings.send_per_day,
+    )

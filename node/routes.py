@@ -17,6 +17,7 @@ ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("user.login", "POST", "/user/login", views.login),
     ("user.me", "GET", "/user/me", views.me),
     ("user.logout", "POST", "/user/logout", views.logout),
+    ("user.logout.all", "POST", "/user/logout/all", views.logout_all),
     ("shop.get", "GET", "/shop/{id}", views.get_shop),
     ("blog.hot", "GET", "/blog/hot", views.hot_blogs),
     ("healthz", "GET", "/healthz", views.healthz),

@@ -34,6 +34,19 @@ class Settings:
     sms_outbox: bool = True
     login_code_ttl: int = 120
     login_user_ttl: int = 1800
+    # Signs the codes kept in the store (only an HMAC of a code is stored).
+    # Every node must have the same; the launcher makes one per run dir.
+    # Empty: a random key per process, which is fine for one node only.
+    secret_key: str = ""
+    # The rules that make the seed's SMS login safe (SECURITY.md).
+    code_max_tries: int = 5  # wrong tries per code, then it is burned
+    phone_max_failures: int = 20  # wrong codes per phone (across resends) ...
+    phone_lockout: int = 900  # ... then the phone is locked out this long (s)
+    send_interval: int = 60  # seconds between two codes to one phone
+    send_per_hour: int = 5
+    send_per_day: int = 10
+    session_max_age: int = 86400  # absolute lifetime; refreshes never extend it
+    max_sessions_per_user: int = 0  # 0: no cap; else the oldest are dropped
     # Stopping: how long to wait for nginx to close its connections, then
     # for the requests still running (see node.server).
     drain_timeout: float = 5.0
@@ -53,9 +66,23 @@ class Settings:
             raise SettingsError(
                 f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}"
             )
-        for name in ("login_code_ttl", "login_user_ttl", "drain_timeout", "shutdown_timeout"):
+        for name in (
+            "login_code_ttl",
+            "login_user_ttl",
+            "drain_timeout",
+            "shutdown_timeout",
+            "code_max_tries",
+            "phone_max_failures",
+            "phone_lockout",
+            "send_per_hour",
+            "send_per_day",
+            "session_max_age",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
+        for name in ("send_interval", "max_sessions_per_user"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name.upper()} must not be negative")
         if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
         if urlsplit(self.database_url).scheme not in ("postgres", "postgresql"):
@@ -80,6 +107,7 @@ class Settings:
         out = dataclasses.asdict(self)
         out["redis_url"] = mask_password(self.redis_url)
         out["database_url"] = mask_password(self.database_url)
+        out["secret_key"] = "***" if self.secret_key else "(random, this process only)"
         return out
 
 
@@ -104,6 +132,15 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "SMS_OUTBOX": ("sms_outbox", _on_off),
     "LOGIN_CODE_TTL": ("login_code_ttl", int),
     "LOGIN_USER_TTL": ("login_user_ttl", int),
+    "SECRET_KEY": ("secret_key", str),
+    "CODE_MAX_TRIES": ("code_max_tries", int),
+    "PHONE_MAX_FAILURES": ("phone_max_failures", int),
+    "PHONE_LOCKOUT": ("phone_lockout", int),
+    "SEND_INTERVAL": ("send_interval", int),
+    "SEND_PER_HOUR": ("send_per_hour", int),
+    "SEND_PER_DAY": ("send_per_day", int),
+    "SESSION_MAX_AGE": ("session_max_age", int),
+    "MAX_SESSIONS_PER_USER": ("max_sessions_per_user", int),
     "DRAIN_TIMEOUT": ("drain_timeout", float),
     "SHUTDOWN_TIMEOUT": ("shutdown_timeout", float),
     "LOG_LEVEL": ("log_level", str),

@@ -23,9 +23,12 @@ PG = web.AppKey("pg", asyncpg.Pool)
 # Present only in redis mode: the memory store needs no client.
 REDIS = web.AppKey("redis", Redis)
 STORE = web.AppKey("session_store", SessionStore)
+# The key of the codes' HMAC: SECRET_KEY, or random if none was set.
+CODE_KEY = web.AppKey("code_key", bytes)
 
 # The logged-in user of this request, or None.  Request-scoped by
 # construction, so it cannot leak to another request the way a
 # ThreadLocal that nobody clears can.
 USER: web.RequestKey[UserDTO | None] = web.RequestKey("user")
-TOKEN = web.RequestKey("token", str)
+# The SHA-256 of the request's token, when it has a session.
+SESSION_ID = web.RequestKey("session_id", str)

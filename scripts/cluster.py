@@ -25,6 +25,7 @@ import dataclasses
 import getpass
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -66,6 +67,10 @@ class ClusterConfig:
     redis_url: str | None = None
     database_url: str | None = None
     sms_outbox: bool = True
+    # nginx's limit per client address on /api/user/code and /api/user/login
+    # (every local client is 127.0.0.1: load tests raise it).
+    login_rate: str = "20r/s"
+    login_burst: int = 40
     # Extra environment for every node (e.g. LOGIN_USER_TTL in a test).
     node_env: dict[str, str] = dataclasses.field(default_factory=dict)
     # Tests trade crash safety for speed: no fsync in the throwaway Postgres.
@@ -79,6 +84,8 @@ class ClusterConfig:
             self.node_ports = [8081 + i for i in range(self.nodes)]
         if len(self.node_ports) != self.nodes:
             raise LaunchError(f"{self.nodes} nodes but {len(self.node_ports)} node ports")
+        if not re.fullmatch(r"[1-9][0-9]*r/[sm]", self.login_rate):
+            raise LaunchError(f"LOGIN_RATE must look like 20r/s or 600r/m, not {self.login_rate!r}")
         if self.session_store not in ("redis", "memory"):
             raise LaunchError(f"SESSION_STORE must be redis or memory, not {self.session_store!r}")
 
@@ -440,6 +447,8 @@ def render_nginx(cfg: ClusterConfig) -> str:
             "run_dir": str(cfg.run_dir),
             "log_dir": str(cfg.log_dir),
             "servers": servers,
+            "login_rate": cfg.login_rate,
+            "login_burst": str(cfg.login_burst),
             "port": str(cfg.port),
             "static_dir": str(ROOT / "nginx" / "static"),
         },
@@ -476,6 +485,8 @@ def _node_env(cfg: ClusterConfig, index: int) -> dict[str, str]:
         "REDIS_URL": cfg.effective_redis_url(),
         "DATABASE_URL": cfg.effective_database_url(),
         "SMS_OUTBOX": "on" if cfg.sms_outbox else "off",
+        # One key for all nodes: a code signed by one is checked by another.
+        "SECRET_KEY": _secret_file(cfg.run_dir / "secret-key"),
         "PYTHONUNBUFFERED": "1",
         **cfg.node_env,
     }
@@ -884,6 +895,7 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--redis-url", default="", help="use this Redis instead of starting one")
     p_up.add_argument("--database-url", default="", help="use this Postgres instead of starting one")
     p_up.add_argument("--sms-outbox", choices=["on", "off"], default="on")
+    p_up.add_argument("--login-rate", default="20r/s", help="nginx limit per address on code and login")
     sub.add_parser("down", help="stop everything this run dir started")
     sub.add_parser("status", help="processes, and whether each node is ready")
     p_logs = sub.add_parser("logs", help="the last lines of the logs")
@@ -911,6 +923,7 @@ def main(argv: list[str] | None = None) -> int:
                     redis_url=args.redis_url or None,
                     database_url=args.database_url or None,
                     sms_outbox=args.sms_outbox == "on",
+                    login_rate=args.login_rate,
                 )
             )
         elif args.command == "clean":

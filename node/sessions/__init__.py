@@ -5,14 +5,34 @@ backend they get is decided by ``SESSION_STORE`` alone, so the two modes
 differ in where the state lives and in nothing else.
 """
 
-from .base import LOGIN_CODE_KEY, LOGIN_USER_KEY, SessionStore
+from .base import (
+    LOGIN_CODE_KEY,
+    LOGIN_FAIL_KEY,
+    LOGIN_INDEX_KEY,
+    LOGIN_LOCK_KEY,
+    LOGIN_SENT_KEY,
+    LOGIN_USER_KEY,
+    Attempt,
+    Limits,
+    Refusal,
+    SessionStore,
+    phone_tag,
+)
 from .memory_store import MemorySessionStore
 from .redis_store import RedisSessionStore
 
 __all__ = [
     "LOGIN_CODE_KEY",
+    "LOGIN_FAIL_KEY",
+    "LOGIN_INDEX_KEY",
+    "LOGIN_LOCK_KEY",
+    "LOGIN_SENT_KEY",
     "LOGIN_USER_KEY",
+    "Attempt",
+    "Limits",
     "MemorySessionStore",
     "RedisSessionStore",
+    "Refusal",
     "SessionStore",
+    "phone_tag",
 ]

@@ -1,51 +1,155 @@
-"""The session-store interface, shaped like aiohttp-session's storages."""
+"""The session-store interface, shaped like aiohttp-session's storages.
+
+A store keeps three things, each with a TTL: login codes by phone (only a
+keyed hash of each code), the sending and failure history of each phone,
+and sessions by token (only a SHA-256 of each token).  It enforces the
+login rules of SECURITY.md atomically, so that many nodes sharing one store
+cannot race past them; the memory store keeps the same rules within its
+own process.
+
+Time comes from ``clock`` (seconds since the epoch), passed in so that the
+rules can be tested with a fake one; Redis still expires its keys by its
+own clock, which the rules never read.
+"""
 
 from __future__ import annotations
 
 import abc
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Literal, NamedTuple
 
 from ..models import UserDTO
 
-# The seed's RedisConstants; the memory store uses the same keys so that a
-# person comparing the two sees the same names.
-LOGIN_CODE_KEY = "login:code:"
-LOGIN_USER_KEY = "login:token:"
+# The seed's RedisConstants.  The braces are a Redis Cluster hash tag: every
+# key of one phone lands in one slot, so one script can use them all.
+LOGIN_CODE_KEY = "login:code:"  # + {phone}: hash {mac, tries}
+LOGIN_SENT_KEY = "login:sent:"  # + {phone}: sorted set of send times (ms)
+LOGIN_FAIL_KEY = "login:fail:"  # + {phone}: wrong codes since the last success
+LOGIN_LOCK_KEY = "login:lock:"  # + {phone}: present while the phone is locked out
+LOGIN_USER_KEY = "login:token:"  # + sha256(token): hash {id, nickName, icon, exp}
+LOGIN_INDEX_KEY = "login:user:"  # + user id: sorted set of that user's session ids
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+
+def phone_tag(phone: str) -> str:
+    return "{" + phone + "}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Limits:
+    """The rules' numbers (seconds, counts); see node.settings."""
+
+    code_ttl: float = 120
+    user_ttl: float = 1800
+    session_max_age: float = 86400
+    max_sessions_per_user: int = 0
+    code_max_tries: int = 5
+    phone_max_failures: int = 20
+    phone_lockout: float = 900
+    # Wrong codes are counted for this long after the last one.
+    failure_window: float = 86400
+    send_interval: float = 60
+    send_per_hour: int = 5
+    send_per_day: int = 10
+
+
+class Refusal(NamedTuple):
+    """Why a phone may not have what it asked for now, and for how long."""
+
+    reason: Literal["interval", "hour", "day", "locked"]
+    retry_after: float  # seconds
+
+
+class Attempt(NamedTuple):
+    """One login try on a phone's code, counted before it is judged."""
+
+    status: Literal["judge", "none", "burned", "locked"]
+    mac: str = ""  # the stored keyed hash to judge against, when status is "judge"
+    retry_after: float = 0.0  # when status is "locked"
 
 
 class SessionStore(abc.ABC):
-    """Codes by phone and users by token, each with a TTL.
-
-    ``code_ttl`` and ``user_ttl`` are in seconds (fractions allowed, so tests
-    can watch an expiry happen).  Every key is written with its TTL.
-    """
-
     kind: str
 
-    def __init__(self, *, code_ttl: float, user_ttl: float) -> None:
-        self.code_ttl = code_ttl
-        self.user_ttl = user_ttl
+    def __init__(self, limits: Limits, *, clock: Callable[[], float] = time.time) -> None:
+        self.limits = limits
+        self._clock = clock
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # --- codes ------------------------------------------------------------
+    @abc.abstractmethod
+    async def save_code(self, phone: str, mac: str) -> Refusal | None:
+        """Keep ``mac`` (a keyed hash of a new code) as the phone's only live
+        code, unless the phone is locked out or sent too much lately (then
+        a Refusal, and nothing is kept)."""
 
     @abc.abstractmethod
-    async def save_code(self, phone: str, code: str) -> None:
-        """Store the login code for ``phone``, replacing any earlier one."""
+    async def take_attempt(self, phone: str) -> Attempt:
+        """Count one try on the phone's code and hand back its hash to judge.
+
+        Tries beyond ``code_max_tries`` are not judged: the code is burned.
+        """
 
     @abc.abstractmethod
-    async def get_code(self, phone: str) -> str | None:
-        """The live code for ``phone``, or None once it expired."""
+    async def consume_code(self, phone: str, mac: str) -> bool:
+        """Delete the code if it is still ``mac``.  True for exactly one
+        caller however many race: the one whose login goes on."""
 
     @abc.abstractmethod
-    async def save_user(self, token: str, user: UserDTO) -> None:
-        """Start a session: ``token`` now stands for ``user`` for ``user_ttl``."""
+    async def record_failure(self, phone: str) -> bool:
+        """A wrong code: burn the code once it used its tries, count the
+        failure for the phone, and lock the phone after
+        ``phone_max_failures``.  True if the phone is now locked."""
+
+    # --- sessions ------------------------------------------------------------
+    @abc.abstractmethod
+    async def save_user(self, session_id: str, user: UserDTO) -> None:
+        """Start a session for ``user`` under ``session_id`` (a SHA-256 of its
+        token), index it under the user, and drop the user's oldest sessions
+        beyond ``max_sessions_per_user``."""
 
     @abc.abstractmethod
-    async def load_user(self, token: str) -> UserDTO | None:
-        """The session's user, pushing its TTL back to ``user_ttl`` (sliding
-        expiry, like an HttpSession); None if there is no such session."""
+    async def load_user(self, session_id: str) -> UserDTO | None:
+        """The session's user, its idle TTL pushed back to ``user_ttl`` but
+        never past ``session_max_age`` from its start; None if there is no
+        such session."""
 
     @abc.abstractmethod
-    async def delete_user(self, token: str) -> None:
-        """End the session ``token`` stands for."""
+    async def delete_user(self, session_id: str, user_id: int) -> None:
+        """End one session."""
+
+    @abc.abstractmethod
+    async def delete_all(self, user_id: int) -> int:
+        """End every session of the user; how many there were."""
 
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise if the store cannot answer."""
+
+
+def send_refusal(sent_ms: list[int], now_ms: int, limits: Limits) -> Refusal | None:
+    """The sending rules over a phone's send times (ascending, last 24 h).
+
+    The memory store calls this; the Redis store's script is the same logic
+    in Lua (redis_store.py).  At most one code per ``send_interval``,
+    ``send_per_hour`` an hour, ``send_per_day`` a day, sliding windows.
+    """
+    if sent_ms:
+        wait = sent_ms[-1] + limits.send_interval * 1000 - now_ms
+        if wait > 0:
+            return Refusal("interval", wait / 1000)
+    for reason, window, limit in (
+        ("hour", HOUR_MS, limits.send_per_hour),
+        ("day", DAY_MS, limits.send_per_day),
+    ):
+        inside = [t for t in sent_ms if t > now_ms - window]
+        if len(inside) >= limit:
+            # The one that must age out for a send to fit again.
+            return Refusal(reason, (inside[len(inside) - limit] + window - now_ms) / 1000)  # type: ignore[arg-type]
+    return None

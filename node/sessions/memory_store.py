@@ -1,21 +1,23 @@
 """The bug, on purpose: sessions in this process's memory, like Tomcat's
-HttpSession.  Each node has its own dict, so what one node stored the
-others never see."""
+HttpSession.  Each node has its own dicts, so what one node stored the
+others never see.  Within its node it keeps every rule the Redis store
+keeps, so the only difference between the modes is where the state lives."""
 
 from __future__ import annotations
 
 import heapq
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..models import UserDTO
-from .base import LOGIN_CODE_KEY, LOGIN_USER_KEY, SessionStore
+from .base import DAY_MS, Attempt, Limits, Refusal, SessionStore, send_refusal
 
 
 class _Entry:
     __slots__ = ("deadline", "queued", "value")
 
-    def __init__(self, value: str | UserDTO, deadline: float) -> None:
+    def __init__(self, value: Any, deadline: float) -> None:
         self.value = value
         self.deadline = deadline
         # The deadline of this entry's one live place in the sweep heap;
@@ -24,58 +26,135 @@ class _Entry:
         self.queued = deadline
 
 
-class MemorySessionStore(SessionStore):
-    """Same TTL semantics as the Redis store, in a per-process dict.
+class _Session:
+    __slots__ = ("expires_at", "user")
 
-    Expired entries are dropped when read and, so that abandoned sessions
-    do not pile up, swept on every write from a heap of deadlines: a
-    refresh only moves the entry's deadline, and the sweep re-queues an
-    entry whose deadline moved instead of dropping it.
+    def __init__(self, user: UserDTO, expires_at: float) -> None:
+        self.user = user
+        self.expires_at = expires_at  # absolute: session_max_age from its start
+
+
+class MemorySessionStore(SessionStore):
+    """Same TTL semantics as Redis, in one dict with a deadline per key.
+
+    Expired entries are dropped when read and, so that abandoned ones do
+    not pile up, swept on every write from a heap of deadlines: a refresh
+    only moves an entry's deadline, and the sweep re-queues an entry whose
+    deadline moved instead of dropping it.  Every method runs without an
+    await, so on one event loop each is atomic, as a Redis script is.
     """
 
     kind = "memory"
 
-    def __init__(
-        self,
-        *,
-        code_ttl: float,
-        user_ttl: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(code_ttl=code_ttl, user_ttl=user_ttl)
-        self._clock = clock
+    def __init__(self, limits: Limits, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(limits, clock=clock)
         self._data: dict[str, _Entry] = {}
         self._deadlines: list[tuple[float, str]] = []
 
     def __len__(self) -> int:
         return len(self._data)
 
-    async def save_code(self, phone: str, code: str) -> None:
-        self._put(LOGIN_CODE_KEY + phone, code, self.code_ttl)
+    # --- codes ------------------------------------------------------------
+    async def save_code(self, phone: str, mac: str) -> Refusal | None:
+        now = self._clock()
+        locked = self._ttl(f"lock:{phone}")
+        if locked > 0:
+            return Refusal("locked", locked)
+        now_ms = int(now * 1000)
+        sent = [t for t in self._get(f"sent:{phone}") or [] if t > now_ms - DAY_MS]
+        refusal = send_refusal(sent, now_ms, self.limits)
+        if refusal is not None:
+            return refusal
+        self._put(f"sent:{phone}", [*sent, now_ms], DAY_MS / 1000)
+        self._put(f"code:{phone}", {"mac": mac, "tries": 0}, self.limits.code_ttl)
+        return None
 
-    async def get_code(self, phone: str) -> str | None:
-        value = self._get(LOGIN_CODE_KEY + phone)
-        return value if isinstance(value, str) else None
+    async def take_attempt(self, phone: str) -> Attempt:
+        locked = self._ttl(f"lock:{phone}")
+        if locked > 0:
+            return Attempt("locked", retry_after=locked)
+        code = self._get(f"code:{phone}")
+        if code is None:
+            return Attempt("none")
+        code["tries"] += 1
+        if code["tries"] > self.limits.code_max_tries:
+            self._data.pop(f"code:{phone}", None)
+            return Attempt("burned")
+        return Attempt("judge", mac=code["mac"])
 
-    async def save_user(self, token: str, user: UserDTO) -> None:
-        self._put(LOGIN_USER_KEY + token, user, self.user_ttl)
+    async def consume_code(self, phone: str, mac: str) -> bool:
+        code = self._get(f"code:{phone}")
+        if code is None or code["mac"] != mac:
+            return False
+        del self._data[f"code:{phone}"]
+        self._data.pop(f"fail:{phone}", None)
+        return True
 
-    async def load_user(self, token: str) -> UserDTO | None:
-        key = LOGIN_USER_KEY + token
-        value = self._get(key)
-        if not isinstance(value, UserDTO):
+    async def record_failure(self, phone: str) -> bool:
+        code = self._get(f"code:{phone}")
+        if code is not None and code["tries"] >= self.limits.code_max_tries:
+            del self._data[f"code:{phone}"]
+        fails = (self._get(f"fail:{phone}") or 0) + 1
+        if fails >= self.limits.phone_max_failures:
+            self._put(f"lock:{phone}", True, self.limits.phone_lockout)
+            self._data.pop(f"fail:{phone}", None)
+            self._data.pop(f"code:{phone}", None)
+            return True
+        self._put(f"fail:{phone}", fails, self.limits.failure_window)
+        return False
+
+    # --- sessions ------------------------------------------------------------
+    async def save_user(self, session_id: str, user: UserDTO) -> None:
+        now = self._clock()
+        limits = self.limits
+        self._put(
+            f"token:{session_id}",
+            _Session(user, now + limits.session_max_age),
+            min(limits.user_ttl, limits.session_max_age),
+        )
+        index: dict[str, float] = {
+            sid: started
+            for sid, started in (self._get(f"user:{user.id}") or {}).items()
+            if self._get(f"token:{sid}") is not None
+        }
+        index[session_id] = now
+        if limits.max_sessions_per_user:
+            for sid in sorted(index, key=index.__getitem__)[: -limits.max_sessions_per_user]:
+                self._data.pop(f"token:{sid}", None)
+                del index[sid]
+        self._put(f"user:{user.id}", index, limits.session_max_age)
+
+    async def load_user(self, session_id: str) -> UserDTO | None:
+        key = f"token:{session_id}"
+        session = self._get(key)
+        if session is None:
             return None
-        entry = self._data[key]
-        entry.deadline = self._clock() + self.user_ttl
-        return value
+        left = min(self.limits.user_ttl, session.expires_at - self._clock())
+        if left <= 0:
+            del self._data[key]
+            return None
+        self._data[key].deadline = self._clock() + left
+        return session.user  # type: ignore[no-any-return]
 
-    async def delete_user(self, token: str) -> None:
-        self._data.pop(LOGIN_USER_KEY + token, None)
+    async def delete_user(self, session_id: str, user_id: int) -> None:
+        self._data.pop(f"token:{session_id}", None)
+        index = self._get(f"user:{user_id}")
+        if index is not None:
+            index.pop(session_id, None)
+
+    async def delete_all(self, user_id: int) -> int:
+        index = self._data.pop(f"user:{user_id}", None)
+        ended = 0
+        for sid in index.value if index is not None else ():
+            if self._data.pop(f"token:{sid}", None) is not None:
+                ended += 1
+        return ended
 
     async def ping(self) -> None:
         return None
 
-    def _get(self, key: str) -> str | UserDTO | None:
+    # --- the dict with deadlines ---------------------------------------------
+    def _get(self, key: str) -> Any:
         entry = self._data.get(key)
         if entry is None:
             return None
@@ -84,7 +163,14 @@ class MemorySessionStore(SessionStore):
             return None
         return entry.value
 
-    def _put(self, key: str, value: str | UserDTO, ttl: float) -> None:
+    def _ttl(self, key: str) -> float:
+        """Seconds left for ``key``; 0 if it is not there."""
+        entry = self._data.get(key)
+        if entry is None:
+            return 0.0
+        return max(0.0, entry.deadline - self._clock())
+
+    def _put(self, key: str, value: Any, ttl: float) -> None:
         now = self._clock()
         self._sweep(now)
         deadline = now + ttl

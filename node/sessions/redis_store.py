@@ -1,63 +1,244 @@
-"""The fix: sessions in Redis, shared by every node."""
+"""The fix: sessions in Redis, shared by every node.
+
+Each rule that reads and then writes is one Lua script, so that requests
+racing on many nodes cannot slip between the read and the write (two nodes
+accepting one code, a 6th guess judged before the 5th was counted).  The
+time the rules use is passed in (ARGV ``now``), like the memory store's.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT
 
 from ..models import UserDTO
-from .base import LOGIN_CODE_KEY, LOGIN_USER_KEY, SessionStore
+from .base import (
+    DAY_MS,
+    HOUR_MS,
+    LOGIN_CODE_KEY,
+    LOGIN_FAIL_KEY,
+    LOGIN_INDEX_KEY,
+    LOGIN_LOCK_KEY,
+    LOGIN_SENT_KEY,
+    LOGIN_USER_KEY,
+    Attempt,
+    Limits,
+    Refusal,
+    SessionStore,
+    phone_tag,
+)
 
-# Read the hash and push its TTL back in one round trip.  A script rather
-# than a pipeline so that a key which expires between the two steps is not
-# given a TTL again, and because one EVALSHA costs the client less work
-# than a two-command pipeline.
-_LOAD_AND_TOUCH = """
-local fields = redis.call('HGETALL', KEYS[1])
-if #fields > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+# KEYS: code, sent, lock.  ARGV: now, mac, code ttl, interval, per hour,
+# per day (ms and counts).  The sending rules of base.send_refusal, then the
+# new code replaces the old one with its tries at 0.
+_SAVE_CODE = f"""
+local now = tonumber(ARGV[1])
+local locked = redis.call('PTTL', KEYS[3])
+if locked > 0 then return {{'locked', locked}} end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - {DAY_MS})
+local sent = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+local n = #sent / 2
+if n > 0 then
+  local wait = tonumber(sent[2 * n]) + tonumber(ARGV[4]) - now
+  if wait > 0 then return {{'interval', wait}} end
 end
-return fields
+local rules = {{{{'hour', {HOUR_MS}, tonumber(ARGV[5])}}, {{'day', {DAY_MS}, tonumber(ARGV[6])}}}}
+for _, rule in ipairs(rules) do
+  local inside = {{}}
+  for i = 2, #sent, 2 do
+    local t = tonumber(sent[i])
+    if t > now - rule[2] then table.insert(inside, t) end
+  end
+  if #inside >= rule[3] then
+    return {{rule[1], inside[#inside - rule[3] + 1] + rule[2] - now}}
+  end
+end
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[2], {DAY_MS})
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'mac', ARGV[2], 'tries', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {{'ok', 0}}
+"""
+
+# KEYS: code, lock.  ARGV: max tries.  Counts the try before anyone judges it.
+_TAKE_ATTEMPT = """
+local locked = redis.call('PTTL', KEYS[2])
+if locked > 0 then return {'locked', '', locked} end
+local mac = redis.call('HGET', KEYS[1], 'mac')
+if not mac then return {'none', '', 0} end
+if redis.call('HINCRBY', KEYS[1], 'tries', 1) > tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  return {'burned', '', 0}
+end
+return {'judge', mac, 0}
+"""
+
+# KEYS: code, fail.  ARGV: mac.  Compares the stored hash with itself (the
+# value the caller read), not with anything a client sent.
+_CONSUME_CODE = """
+if redis.call('HGET', KEYS[1], 'mac') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+"""
+
+# KEYS: code, fail, lock.  ARGV: max tries, max failures, window, lockout.
+_RECORD_FAILURE = """
+local tries = tonumber(redis.call('HGET', KEYS[1], 'tries') or '0')
+if tries >= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) end
+local fails = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if fails >= tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 1
+end
+return 0
+"""
+
+# KEYS: session.  ARGV: now, idle ttl.  Read the user and push the idle TTL
+# back, never past the absolute expiry `exp`: one round trip per request.
+_LOAD_AND_TOUCH = """
+local f = redis.call('HMGET', KEYS[1], 'id', 'nickName', 'icon', 'exp')
+if not f[1] then return false end
+-- A session from before absolute expiry existed has no `exp`: idle TTL only.
+local exp = tonumber(f[4]) or (tonumber(ARGV[1]) + tonumber(ARGV[2]))
+local left = math.min(tonumber(ARGV[2]), exp - tonumber(ARGV[1]))
+if left <= 0 then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+redis.call('PEXPIRE', KEYS[1], left)
+return {f[1], f[2], f[3]}
 """
 
 
 class RedisSessionStore(SessionStore):
     kind = "redis"
 
-    def __init__(self, redis: Redis, *, code_ttl: float, user_ttl: float) -> None:
-        super().__init__(code_ttl=code_ttl, user_ttl=user_ttl)
+    def __init__(self, redis: Redis, limits: Limits, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(limits, clock=clock)
         self._redis = redis
+        self._save_code = redis.register_script(_SAVE_CODE)
+        self._take_attempt = redis.register_script(_TAKE_ATTEMPT)
+        self._consume_code = redis.register_script(_CONSUME_CODE)
+        self._record_failure = redis.register_script(_RECORD_FAILURE)
         self._load_and_touch = redis.register_script(_LOAD_AND_TOUCH)
 
-    async def save_code(self, phone: str, code: str) -> None:
-        await self._redis.set(LOGIN_CODE_KEY + phone, code, px=_ms(self.code_ttl))
+    # --- codes ------------------------------------------------------------
+    async def save_code(self, phone: str, mac: str) -> Refusal | None:
+        tag, lim = phone_tag(phone), self.limits
+        status, wait = await self._save_code(
+            keys=[LOGIN_CODE_KEY + tag, LOGIN_SENT_KEY + tag, LOGIN_LOCK_KEY + tag],
+            args=[
+                self._now_ms(),
+                mac,
+                _ms(lim.code_ttl),
+                round(lim.send_interval * 1000),  # may be 0: no interval
+                lim.send_per_hour,
+                lim.send_per_day,
+            ],
+        )
+        return None if status == "ok" else Refusal(status, int(wait) / 1000)
 
-    async def get_code(self, phone: str) -> str | None:
-        value = await self._redis.get(LOGIN_CODE_KEY + phone)
-        return None if value is None else str(value)
+    async def take_attempt(self, phone: str) -> Attempt:
+        tag = phone_tag(phone)
+        status, mac, wait = await self._take_attempt(
+            keys=[LOGIN_CODE_KEY + tag, LOGIN_LOCK_KEY + tag], args=[self.limits.code_max_tries]
+        )
+        return Attempt(status, mac, int(wait) / 1000)
 
-    async def save_user(self, token: str, user: UserDTO) -> None:
-        key = LOGIN_USER_KEY + token
-        # MULTI/EXEC: the hash never exists without its TTL, even if this
-        # node dies between the two commands.
+    async def consume_code(self, phone: str, mac: str) -> bool:
+        tag = phone_tag(phone)
+        return bool(await self._consume_code(keys=[LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag], args=[mac]))
+
+    async def record_failure(self, phone: str) -> bool:
+        tag, lim = phone_tag(phone), self.limits
+        locked = await self._record_failure(
+            keys=[LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag, LOGIN_LOCK_KEY + tag],
+            args=[
+                lim.code_max_tries,
+                lim.phone_max_failures,
+                _ms(lim.failure_window),
+                _ms(lim.phone_lockout),
+            ],
+        )
+        return bool(locked)
+
+    # --- sessions ------------------------------------------------------------
+    async def save_user(self, session_id: str, user: UserDTO) -> None:
+        now, lim = self._now_ms(), self.limits
+        key, index = LOGIN_USER_KEY + session_id, LOGIN_INDEX_KEY + str(user.id)
+        fields: dict[EncodableT, EncodableT] = {k: v for k, v in user.to_hash().items()}
+        fields["exp"] = now + _ms(lim.session_max_age)
+        # The session and the user's index are separate keys (different
+        # Cluster slots), so they are written by separate commands; only the
+        # session must never exist without its TTL, hence MULTI/EXEC for it.
         async with self._redis.pipeline(transaction=True) as pipe:
-            fields: dict[EncodableT, EncodableT] = {k: v for k, v in user.to_hash().items()}
             pipe.hset(key, mapping=fields)
-            pipe.pexpire(key, _ms(self.user_ttl))
+            pipe.pexpire(key, _ms(min(lim.user_ttl, lim.session_max_age)))
+            await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(index, "-inf", now - _ms(lim.session_max_age))
+            pipe.zadd(index, {session_id: now})
+            pipe.pexpire(index, _ms(lim.session_max_age))
+            pipe.zrange(index, 0, -1)
+            *_, members = await pipe.execute()
+        await self._prune_index(index, [m for m in members if m != session_id], keep=session_id)
+
+    async def _prune_index(self, index: str, others: list[str], *, keep: str) -> None:
+        """Drop from the index the sessions that expired; then, oldest first,
+        end those beyond the cap."""
+        if not others:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in others:
+                pipe.exists(LOGIN_USER_KEY + sid)
+            alive = [sid for sid, there in zip(others, await pipe.execute(), strict=True) if there]
+        gone = [sid for sid in others if sid not in alive]
+        cap = self.limits.max_sessions_per_user
+        dropped = alive[: max(0, len(alive) + 1 - cap)] if cap else []  # `others` is oldest first
+        if gone or dropped:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.zrem(index, *gone, *dropped)
+                if dropped:
+                    pipe.delete(*(LOGIN_USER_KEY + sid for sid in dropped))
+                await pipe.execute()
+
+    async def load_user(self, session_id: str) -> UserDTO | None:
+        fields = await self._load_and_touch(
+            keys=[LOGIN_USER_KEY + session_id], args=[self._now_ms(), _ms(self.limits.user_ttl)]
+        )
+        if not fields:
+            return None
+        uid, nick, icon = fields
+        return UserDTO(id=int(uid), nick_name=nick, icon=icon or "")
+
+    async def delete_user(self, session_id: str, user_id: int) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.delete(LOGIN_USER_KEY + session_id)
+            pipe.zrem(LOGIN_INDEX_KEY + str(user_id), session_id)
             await pipe.execute()
 
-    async def load_user(self, token: str) -> UserDTO | None:
-        flat = await self._load_and_touch(keys=[LOGIN_USER_KEY + token], args=[_ms(self.user_ttl)])
-        if not flat:
-            return None
-        return UserDTO.from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
-
-    async def delete_user(self, token: str) -> None:
-        await self._redis.delete(LOGIN_USER_KEY + token)
+    async def delete_all(self, user_id: int) -> int:
+        index = LOGIN_INDEX_KEY + str(user_id)
+        members = [str(m) for m in await self._redis.zrange(index, 0, -1)]
+        if not members:
+            return 0
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in members:
+                pipe.delete(LOGIN_USER_KEY + sid)
+            pipe.delete(index)
+            *ended, _ = await pipe.execute()
+        return sum(ended)
 
     async def ping(self) -> None:
         await self._redis.ping()
 
 
 def _ms(seconds: float) -> int:
+    """A TTL in ms; at least 1, as PEXPIRE 0 would delete the key."""
     return max(1, round(seconds * 1000))

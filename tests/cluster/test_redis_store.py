@@ -1,4 +1,5 @@
-"""The Redis store against a real Redis: the seed's keys, types and TTLs."""
+"""The Redis store against a real Redis: the seed's key names, types and
+TTLs, and what is (not) kept of a code or a token."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import pytest
 from redis.asyncio import Redis
 
 from node.models import UserDTO
-from node.sessions import LOGIN_CODE_KEY, LOGIN_USER_KEY, RedisSessionStore
+from node.sessions import (
+    LOGIN_CODE_KEY,
+    LOGIN_INDEX_KEY,
+    LOGIN_USER_KEY,
+    Limits,
+    RedisSessionStore,
+    phone_tag,
+)
+from node.tokens import code_mac, new_token, session_id
 from scripts.cluster import ClusterConfig
 from tests.helpers import random_phone, wait_for
 
@@ -26,32 +35,43 @@ async def client(redis_cluster: ClusterConfig) -> AsyncIterator[Redis]:
         await redis.aclose()
 
 
-def store_for(client: Redis, *, code_ttl: float = 120, user_ttl: float = 1800) -> RedisSessionStore:
-    return RedisSessionStore(client, code_ttl=code_ttl, user_ttl=user_ttl)
+def store_for(client: Redis, **limits: float) -> RedisSessionStore:
+    return RedisSessionStore(client, Limits(**limits))  # type: ignore[arg-type]
 
 
-async def test_a_code_is_a_string_at_login_code_phone_with_a_two_minute_ttl(client: Redis) -> None:
+async def test_a_code_is_a_hash_of_its_hmac_and_tries_with_a_two_minute_ttl(client: Redis) -> None:
     phone = random_phone()
-    await store_for(client).save_code(phone, "123456")
-    assert await client.get(LOGIN_CODE_KEY + phone) == "123456"
-    assert 119_000 < await client.pttl(LOGIN_CODE_KEY + phone) <= 120_000
-    assert await store_for(client).get_code(phone) == "123456"
+    mac = code_mac(b"k", phone, "123456")
+    assert await store_for(client).save_code(phone, mac) is None
+    key = LOGIN_CODE_KEY + phone_tag(phone)
+    assert await client.hgetall(key) == {"mac": mac, "tries": "0"}
+    assert "123456" not in str(await client.hgetall(key))
+    assert 119_000 < await client.pttl(key) <= 120_000
 
 
-async def test_a_session_is_a_hash_of_strings_at_login_token_with_a_thirty_minute_ttl(client: Redis) -> None:
-    await store_for(client).save_user("tok1", ALICE)
-    key = LOGIN_USER_KEY + "tok1"
+async def test_a_session_is_a_hash_of_strings_under_the_tokens_sha256(client: Redis) -> None:
+    token = new_token()
+    await store_for(client).save_user(session_id(token), ALICE)
+    assert await client.exists(LOGIN_USER_KEY + token) == 0
+    key = LOGIN_USER_KEY + session_id(token)
     assert await client.type(key) == "hash"
-    assert await client.hgetall(key) == {"id": "42", "nickName": "user_abcdefghij", "icon": "/imgs/a.png"}
+    fields = await client.hgetall(key)
+    assert {k: fields[k] for k in ("id", "nickName", "icon")} == {
+        "id": "42",
+        "nickName": "user_abcdefghij",
+        "icon": "/imgs/a.png",
+    }
+    assert fields["exp"].isdigit()  # the absolute expiry, ms since the epoch
     assert 1_799_000 < await client.pttl(key) <= 1_800_000
+    assert await client.zscore(LOGIN_INDEX_KEY + "42", session_id(token)) is not None
 
 
 async def test_loading_a_session_pushes_its_ttl_back(client: Redis) -> None:
-    store = store_for(client)
-    await store.save_user("tok2", ALICE)
-    await client.pexpire(LOGIN_USER_KEY + "tok2", 5_000)
-    assert await store.load_user("tok2") == ALICE
-    assert await client.pttl(LOGIN_USER_KEY + "tok2") > 1_799_000
+    store, sid = store_for(client), session_id(new_token())
+    await store.save_user(sid, ALICE)
+    await client.pexpire(LOGIN_USER_KEY + sid, 5_000)
+    assert await store.load_user(sid) == ALICE
+    assert await client.pttl(LOGIN_USER_KEY + sid) > 1_799_000
 
 
 async def test_loading_an_unknown_session_creates_nothing(client: Redis) -> None:
@@ -60,30 +80,32 @@ async def test_loading_an_unknown_session_creates_nothing(client: Redis) -> None
 
 
 async def test_an_idle_session_expires_and_then_is_unknown(client: Redis) -> None:
-    store = store_for(client, user_ttl=0.2)
-    await store.save_user("tok3", ALICE)
+    store, sid = store_for(client, user_ttl=0.2), session_id(new_token())
+    await store.save_user(sid, ALICE)
 
     async def gone() -> bool:
-        return await client.exists(LOGIN_USER_KEY + "tok3") == 0
+        return await client.exists(LOGIN_USER_KEY + sid) == 0
 
     await wait_for(gone, within=5, what="the session key to expire")
-    assert await store.load_user("tok3") is None
+    assert await store.load_user(sid) is None
 
 
-async def test_an_expired_code_is_none(client: Redis) -> None:
+async def test_an_expired_code_is_gone(client: Redis) -> None:
     phone = random_phone()
     store = store_for(client, code_ttl=0.1)
-    await store.save_code(phone, "123456")
+    await store.save_code(phone, "mac")
 
     async def gone() -> bool:
-        return await store.get_code(phone) is None
+        return (await store.take_attempt(phone)).status == "none"
 
     await wait_for(gone, within=5, what="the code to expire")
 
 
-async def test_deleting_a_session_removes_its_key(client: Redis) -> None:
+async def test_the_users_index_forgets_sessions_that_expired(client: Redis) -> None:
     store = store_for(client)
-    await store.save_user("tok4", ALICE)
-    await store.delete_user("tok4")
-    assert await client.exists(LOGIN_USER_KEY + "tok4") == 0
-    assert await store.load_user("tok4") is None
+    user = UserDTO(id=int(random_phone()), nick_name="u")
+    expired, fresh = session_id(new_token()), session_id(new_token())
+    await store.save_user(expired, user)
+    await client.delete(LOGIN_USER_KEY + expired)  # as if its TTL ran out
+    await store.save_user(fresh, user)  # a login cleans the index
+    assert await client.zrange(LOGIN_INDEX_KEY + str(user.id), 0, -1) == [fresh]

@@ -136,11 +136,12 @@ async def test_with_postgres_down_login_is_503_logged_in_users_keep_working_and_
         return True
 
     await wait_for(postgres_back, within=30, what="Postgres to accept connections")
-    # Every node serves database pages again at once, and the login works.
+    # Every node serves database pages again at once, and the code the outage
+    # refused still logs in (a 503 does not use it up).
     for status, _, _ in await answers_from_every_node(http, cfg, "GET", "/shop/1"):
         assert status == 200
-    for status, body, _ in await answers_from_every_node(
-        http, cfg, "POST", PATHS["user.login"], json={"phone": phone, "code": code}
-    ):
-        assert status == 200, body
+    status, body, _ = await call(
+        http, "POST", cfg.node_url(2) + PATHS["user.login"], json={"phone": phone, "code": code}
+    )
+    assert status == 200, body
     assert node_pids(cfg) == pids

@@ -1,0 +1,186 @@
+"""The login rules, the same in both stores: each test runs on the memory
+store and on the Redis store (the test cluster's Redis, database 2), with
+one fake clock, since the rules take their time from the store's clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from node.models import UserDTO
+from node.sessions import Limits, MemorySessionStore, RedisSessionStore, SessionStore
+from scripts.cluster import ClusterConfig
+from tests.helpers import random_phone
+
+USER = UserDTO(id=0, nick_name="user_contract01")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def make(request: pytest.FixtureRequest, redis_cluster: ClusterConfig) -> AsyncIterator[object]:
+    clients: list[Redis] = []
+
+    def make_store(clock: Clock, **limits: object) -> SessionStore:
+        lim = Limits(**limits)  # type: ignore[arg-type]
+        if request.param == "memory":
+            return MemorySessionStore(lim, clock=clock)
+        url = redis_cluster.effective_redis_url().rsplit("/", 1)[0] + "/2"
+        clients.append(Redis.from_url(url, decode_responses=True))
+        return RedisSessionStore(clients[-1], lim, clock=clock)
+
+    yield make_store
+    for client in clients:
+        await client.aclose()
+
+
+def user() -> UserDTO:
+    """A user id no other test uses (the Redis database is shared)."""
+    return UserDTO(id=int(random_phone()), nick_name="user_contract01")
+
+
+async def test_a_code_is_consumed_once_and_only_by_its_own_hash(make) -> None:  # type: ignore[no-untyped-def]
+    store = make(Clock())
+    phone = random_phone()
+    await store.save_code(phone, "mac-1")
+    attempt = await store.take_attempt(phone)
+    assert attempt.status == "judge" and attempt.mac == "mac-1"
+    assert not await store.consume_code(phone, "mac-2")
+    assert await store.consume_code(phone, "mac-1")
+    assert not await store.consume_code(phone, "mac-1")  # replay
+    assert (await store.take_attempt(phone)).status == "none"
+
+
+async def test_of_many_racing_consumers_exactly_one_wins(make) -> None:  # type: ignore[no-untyped-def]
+    store = make(Clock())
+    phone = random_phone()
+    await store.save_code(phone, "mac")
+    wins = await asyncio.gather(*(store.consume_code(phone, "mac") for _ in range(50)))
+    assert wins.count(True) == 1
+
+
+async def test_of_100_parallel_tries_only_max_tries_are_judged(make) -> None:  # type: ignore[no-untyped-def]
+    store = make(Clock(), code_max_tries=5)
+    phone = random_phone()
+    await store.save_code(phone, "mac")
+    attempts = await asyncio.gather(*(store.take_attempt(phone) for _ in range(100)))
+    statuses = [a.status for a in attempts]
+    assert statuses.count("judge") == 5
+    assert statuses.count("judge") + statuses.count("burned") + statuses.count("none") == 100
+    assert (await store.take_attempt(phone)).status == "none"  # burned: gone
+
+
+async def test_the_last_wrong_try_burns_the_code(make) -> None:  # type: ignore[no-untyped-def]
+    store = make(Clock(), code_max_tries=3)
+    phone = random_phone()
+    await store.save_code(phone, "mac")
+    for _ in range(3):
+        assert (await store.take_attempt(phone)).status == "judge"
+        assert not await store.record_failure(phone)
+    assert (await store.take_attempt(phone)).status == "none"
+
+
+async def test_failures_survive_a_new_code_and_lock_the_phone(make) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    store = make(clock, code_max_tries=5, phone_max_failures=7, phone_lockout=600, send_interval=0)
+    phone = random_phone()
+    locked = False
+    for i in range(7):
+        if i % 3 == 0:
+            assert await store.save_code(phone, f"mac-{i}") is None  # a resend
+        assert (await store.take_attempt(phone)).status == "judge"
+        locked = await store.record_failure(phone)
+        assert locked == (i == 6)
+    attempt = await store.take_attempt(phone)
+    assert attempt.status == "locked" and 590 < attempt.retry_after <= 600
+    refusal = await store.save_code(phone, "mac-new")
+    assert refusal is not None and refusal.reason == "locked"
+
+
+async def test_a_success_clears_the_failure_count(make) -> None:  # type: ignore[no-untyped-def]
+    store = make(Clock(), phone_max_failures=3, send_interval=0)
+    phone = random_phone()
+    for _round in range(3):  # 2 failures a round: 6 in all, never 3 in a row
+        assert await store.save_code(phone, "mac") is None
+        for _ in range(2):
+            await store.take_attempt(phone)
+            assert not await store.record_failure(phone)
+        await store.take_attempt(phone)
+        assert await store.consume_code(phone, "mac")
+
+
+async def test_one_code_a_minute_five_an_hour_ten_a_day(make) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    store = make(clock)
+    phone = random_phone()
+    assert await store.save_code(phone, "m0") is None
+    clock.now += 59
+    refusal = await store.save_code(phone, "m1")
+    assert refusal is not None and refusal.reason == "interval" and 0 < refusal.retry_after <= 1
+    start = clock.now - 59
+    for i in range(1, 5):  # codes 2..5 within the hour
+        clock.now = start + 61 * i
+        assert await store.save_code(phone, f"m{i}") is None
+    clock.now = start + 61 * 5
+    refusal = await store.save_code(phone, "m5")
+    assert refusal is not None and refusal.reason == "hour"
+    assert abs(refusal.retry_after - (start + 3600 - clock.now)) < 0.01  # when the first ages out
+    for i in range(5, 10):  # codes 6..10, an hour apart
+        clock.now = start + 3600 * (i - 3)
+        assert await store.save_code(phone, f"m{i}") is None
+    clock.now += 3600
+    refusal = await store.save_code(phone, "m10")
+    assert refusal is not None and refusal.reason == "day"
+    assert abs(refusal.retry_after - (start + 86400 - clock.now)) < 0.01
+    clock.now = start + 86400 + 1  # the first code of the day has aged out
+    assert await store.save_code(phone, "m10") is None
+
+
+async def test_refreshes_never_extend_a_session_past_its_max_age(make) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    store = make(clock, user_ttl=1800, session_max_age=3000)
+    alice = user()
+    await store.save_user("sid-" + random_phone(), alice)
+    sid = "sid-" + random_phone()
+    await store.save_user(sid, alice)
+    for _ in range(2):
+        clock.now += 1400
+        assert await store.load_user(sid) == alice  # used: alive
+    clock.now += 201  # 3001 s after login, though used 201 s ago
+    assert await store.load_user(sid) is None
+
+
+async def test_logout_all_ends_every_session_of_the_user_and_no_other(make) -> None:  # type: ignore[no-untyped-def]
+    store = make(Clock())
+    alice, bob = user(), user()
+    mine = ["a-" + random_phone() for _ in range(3)]
+    for sid in mine:
+        await store.save_user(sid, alice)
+    await store.save_user("b-" + bob.nick_name + random_phone(), bob)
+    await store.delete_user(mine[0], alice.id)
+    assert await store.delete_all(alice.id) == 2
+    for sid in mine:
+        assert await store.load_user(sid) is None
+    assert await store.delete_all(alice.id) == 0
+    assert await store.delete_all(bob.id) == 1
+
+
+async def test_past_the_cap_the_oldest_sessions_are_dropped(make) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    store = make(clock, max_sessions_per_user=2)
+    alice = user()
+    sids = ["s-" + random_phone() for _ in range(4)]
+    for sid in sids:
+        clock.now += 1
+        await store.save_user(sid, alice)
+    assert [await store.load_user(sid) is not None for sid in sids] == [False, False, True, True]
+    assert await store.delete_all(alice.id) == 2
