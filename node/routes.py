@@ -23,6 +23,7 @@ ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("healthz", "GET", "/healthz", views.healthz),
     ("readyz", "GET", "/readyz", views.readyz),
     ("dev.sms.latest", "GET", "/dev/sms/latest", views.latest_sms),
+    ("openapi", "GET", "/openapi.json", views.openapi),
 )
 PATHS: dict[str, str] = {name: path for name, _, path, _ in ROUTES}
 
@@ -39,6 +40,7 @@ PUBLIC: tuple[str, ...] = (
     "/healthz",
     "/readyz",
     "/dev/**",
+    "/openapi.json",
 )
 
 

@@ -13,11 +13,13 @@ from aiohttp import web
 
 from . import db
 from .envelope import ApiError, fail, ok
+from .openapi import document as openapi_document
 from .tokens import code_mac, new_code, new_token, same_mac, session_id
 from .typedefs import CODE_KEY, LIFECYCLE, PG, SESSION_ID, SETTINGS, STORE, USER
 from .validation import is_code_well_formed, is_phone_valid
 
 View = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_OPENAPI = openapi_document()
 
 log = logging.getLogger(__name__)
 sms_log = logging.getLogger("node.sms")
@@ -165,6 +167,11 @@ async def latest_sms(request: web.Request) -> web.StreamResponse:
     if sms is None:
         raise ApiError(404, "no SMS has been sent to this phone")
     return ok(sms)
+
+
+async def openapi(request: web.Request) -> web.StreamResponse:
+    """GET /openapi.json: the API described (node/openapi.py)."""
+    return web.json_response(_OPENAPI)
 
 
 async def _check(probe: Awaitable[object]) -> str:
