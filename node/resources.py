@@ -31,7 +31,11 @@ async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
         settings.database_url,
         min_size=1,
         max_size=10,
-        # A query that takes longer fails (503) instead of holding the request.
+        # A Postgres that does not answer fails the request (503) in seconds,
+        # well before nginx's 10 s read timeout, which would count against
+        # the node (max_fails) though the node itself is fine: connecting
+        # gives up after 2 s, a query after 5 s.
+        timeout=2.0,
         command_timeout=5.0,
         # So that pg_stat_activity (and the fault tests) tell the nodes apart.
         server_settings={"application_name": settings.node_name},
@@ -42,6 +46,7 @@ async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await pool.close()
+        log.info("postgres pool closed")
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -63,11 +68,13 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         retry=Retry(
             ExponentialBackoff(cap=0.1, base=0.01), retries=1, supported_errors=(RedisConnectionError,)
         ),
-        # PING a pooled connection idle for 15 s before using it, so a
-        # half-open one (peer gone without a reset) is found by the check,
-        # not by a user's request timing out on it.  Busy connections are
-        # never idle that long, so under load this costs nothing.
-        health_check_interval=15,
+        # No PING before a command on a connection that was idle: it would run
+        # inside the user's request anyway.  A connection Redis closed fails
+        # at once and is replaced by the retry above; a half-open one (peer
+        # gone without a reset: rare, and not on loopback) costs that request
+        # the 1 s timeout, as the PING would.  TCP keepalive (redis-py's
+        # default) closes those eventually.
+        health_check_interval=0,
     )
     try:
         await client.ping()
@@ -75,6 +82,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await client.aclose()
+        log.info("redis client closed")
 
 
 async def session_store_ctx(app: web.Application) -> AsyncIterator[None]:

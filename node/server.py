@@ -13,6 +13,11 @@ On SIGTERM (or SIGINT) the node drains before it shuts down:
    connection itself while nginx might be writing a request into it:
    that race is how a POST gets lost in a restart (nginx may not resend
    it).
+   One race is left: a connection nginx opened just before the listening
+   socket closed, still in the kernel's accept queue, is reset; if nginx
+   had written a POST into it, that POST gets a 502.  Under steady load
+   nginx reuses its kept-alive connections and opens new ones rarely, so
+   this is rare (the fault tests and `make chaos` have not met it).
 3. Then aiohttp's own shutdown: wait for the handlers still running (at
    most ``shutdown_timeout``), and close the pools (the cleanup contexts).
 """

@@ -85,8 +85,16 @@ def _every_node_ready(cfg: ClusterConfig) -> Probe:
     return probe
 
 
+def _kill(cfg: ClusterConfig, name: str) -> int:
+    pid = process_pid(cfg, name)
+    if pid <= 0:  # kill(0) would hit our own process group
+        raise RuntimeError(f"{name} is not running: cannot kill it")
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
 def kill_node(cfg: ClusterConfig, name: str) -> float:
-    os.kill(process_pid(cfg, f"nodes:{name}"), signal.SIGKILL)
+    _kill(cfg, f"nodes:{name}")
     return asyncio.run(_until(_node_back_through_nginx(cfg, name)))
 
 
@@ -97,8 +105,7 @@ def timed_rolling_restart(cfg: ClusterConfig) -> float:
 
 
 def kill_redis(cfg: ClusterConfig) -> float:
-    pid = process_pid(cfg, "redis")
-    os.kill(pid, signal.SIGKILL)
+    pid = _kill(cfg, "redis")
 
     async def back(http: aiohttp.ClientSession) -> bool:
         return process_pid(cfg, "redis") not in (0, pid) and await _every_node_ready(cfg)(http)
@@ -114,6 +121,7 @@ def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) ->
     prefix = REPORTS / f"chaos-{stamp}-{store}"
     summary = Path(f"{prefix}-classes.json")
     recovery: dict[str, float] = {}
+    locust: subprocess.Popen[bytes] | None = None
     try:
         _say(f"{store}: starting a throwaway cluster ({nodes} nodes) in {run_dir}")
         up(cfg, quiet=True)
@@ -148,10 +156,17 @@ def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) ->
                 threading.Event().wait(delay)
             _say(f"{store}: {what.split(':')[0]}")
             recovery[what] = fault()
+        if time.monotonic() - started > duration - 1:
+            # Else a fault's aftermath would fall outside the load, and "no
+            # session lost" would prove nothing.
+            raise RuntimeError(f"the faults took longer than the load ({duration} s): run longer (DURATION)")
         if locust.wait(timeout=duration + 60) != 0:
             raise RuntimeError(f"locust exited with {locust.returncode}")
         return Run.read(prefix, summary), recovery
     finally:
+        if locust is not None and locust.poll() is None:
+            locust.terminate()
+            locust.wait(timeout=30)
         down(cfg, quiet=True)
         clean(run_dir)
 
@@ -165,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.duration < 20:
         parser.error("--duration must be at least 20 s: the faults need the time")
+    if args.nodes < 2:
+        parser.error("--nodes must be at least 2: one is killed while the others serve")
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     REPORTS.mkdir(exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
