@@ -11,7 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from node.middlewares import MIDDLEWARES
 from node.models import UserDTO
-from node.sessions import MemorySessionStore
+from node.sessions import Limits, MemorySessionStore
+from node.tokens import session_id
 from node.typedefs import LIFECYCLE, STORE, USER, Lifecycle
 
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -19,7 +20,7 @@ ALICE = UserDTO(id=7, nick_name="user_alice00000")
 
 
 class Clock:
-    now = 0.0
+    now = 1_800_000_000.0
 
     def __call__(self) -> float:
         return self.now
@@ -30,8 +31,8 @@ async def pipeline() -> AsyncIterator[
     tuple[TestClient[web.Request, web.Application], MemorySessionStore, Clock, list[object]]
 ]:
     clock = Clock()
-    store = MemorySessionStore(code_ttl=120, user_ttl=1800, clock=clock)
-    await store.save_user(TOKEN, ALICE)
+    store = MemorySessionStore(Limits(user_ttl=1800), clock=clock)
+    await store.save_user(session_id(TOKEN), ALICE)
     seen: list[object] = []
 
     async def handler(request: web.Request) -> web.Response:
@@ -74,7 +75,7 @@ async def test_a_public_path_runs_the_refresh_too(pipeline) -> None:  # type: ig
     assert (await client.get("/shop/1", headers={"authorization": TOKEN})).status == 200
     assert seen == [ALICE]  # the user is known on public pages too
     clock.now += 1700  # 3400 s after login: alive only because /shop refreshed it
-    assert await store.load_user(TOKEN) == ALICE
+    assert await store.load_user(session_id(TOKEN)) == ALICE
 
 
 async def test_a_public_path_needs_no_user(pipeline) -> None:  # type: ignore[no-untyped-def]
