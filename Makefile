@@ -21,7 +21,7 @@ PY      := .venv/bin/python
 CLUSTER := $(PY) -m scripts.cluster --run-dir $(RUN_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos
+.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos demo
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,3 +76,6 @@ STORES   ?= redis,memory
 
 chaos: setup-dev ## users keep going while a node, every node in turn and Redis are killed; prints a table (own throwaway clusters)
 	@$(PY) -m scripts.chaos --stores $(STORES) --users $(USERS) --duration $(DURATION) --nodes $(NODES)
+
+demo: setup ## the seed's story in the terminal: the bug (memory), then the fix (Redis), on a throwaway cluster
+	@$(PY) -m scripts.demo

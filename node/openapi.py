@@ -251,6 +251,20 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/cluster/info": {
+                "get": {
+                    "summary": "Which node answered, and where it keeps sessions (redis or memory)",
+                    "responses": {
+                        "200": _ok(
+                            {
+                                "type": "object",
+                                "required": ["node", "store"],
+                                "properties": {"node": {"type": "string"}, "store": {"type": "string"}},
+                            }
+                        )
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
                     "summary": "The process is alive",

@@ -137,6 +137,13 @@ async def hot_blogs(request: web.Request) -> web.StreamResponse:
     return ok(await db.hot_blogs(request.app[PG], page))
 
 
+async def cluster_info(request: web.Request) -> web.StreamResponse:
+    """GET /cluster/info: which node this is and where it keeps sessions
+    (the demo page asks a few times to see every node behind nginx)."""
+    settings = request.app[SETTINGS]
+    return ok({"node": settings.node_name, "store": settings.session_store})
+
+
 async def healthz(request: web.Request) -> web.StreamResponse:
     return ok({"node": request.app[SETTINGS].node_name, "status": "alive"})
 

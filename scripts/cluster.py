@@ -170,8 +170,12 @@ class ClusterConfig:
 # --- small helpers ----------------------------------------------------------
 
 
+def _colour(code: str, text: str) -> str:
+    return f"\033[{code}m{text}\033[0m" if sys.stdout.isatty() and "NO_COLOR" not in os.environ else text
+
+
 def _say(message: str) -> None:
-    print(f"\033[1m==>\033[0m {message}", flush=True)
+    print(f"{_colour('1', '==>')} {message}", flush=True)
 
 
 def free_ports(count: int) -> list[int]:
@@ -319,7 +323,7 @@ def _secret_file(path: Path) -> str:
     return path.read_text().strip()
 
 
-def _init_postgres(cfg: ClusterConfig) -> None:
+def _init_postgres(cfg: ClusterConfig, *, quiet: bool = False) -> None:
     """initdb once per run dir, with a random superuser password."""
     password_file = cfg.run_dir / "pg-password"
     if (cfg.pgdata / "PG_VERSION").exists() and password_file.exists():
@@ -342,7 +346,8 @@ def _init_postgres(cfg: ClusterConfig) -> None:
     try:
         if _is_root():
             shutil.chown(handle.name, "postgres", "postgres")
-        _say("initialising Postgres data dir")
+        if not quiet:
+            _say("initialising Postgres data dir")
         result = subprocess.run(
             _as_postgres(
                 [
@@ -694,7 +699,7 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
         raise LaunchError(f"port already in use on 127.0.0.1: {', '.join(taken)}; pick others")
 
     if cfg.own_postgres:
-        _init_postgres(cfg)
+        _init_postgres(cfg, quiet=quiet)
     _write(cfg.run_dir / "redis.conf", render_redis(cfg))
     _write(cfg.run_dir / "nginx" / "nginx.conf", render_nginx(cfg))
     # It holds the database password in the nodes' environment.
@@ -754,7 +759,7 @@ def _print_welcome(cfg: ClusterConfig) -> None:
         "| grep -iE '^(HTTP|x-node)|success'; done",
     ]
     print(
-        f"\n\033[1;32mCluster ready:\033[0m {cfg.url}  "
+        f"\n{_colour('1;32', 'Cluster ready:')} {cfg.url}  "
         f"({cfg.nodes} nodes, session store: {cfg.session_store})\n"
         "Try it (send a code, log in with it, then ask three nodes who you are):\n" + "\n".join(lines) + "\n"
     )
@@ -947,7 +952,7 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "rolling-restart":
                 rolling_restart(cfg)
     except LaunchError as exc:
-        print(f"\033[1;31merror:\033[0m {exc}", file=sys.stderr)
+        print(f"{_colour('1;31', 'error:')} {exc}", file=sys.stderr)
         return 1
     return 0
 

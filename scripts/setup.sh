@@ -28,6 +28,10 @@ command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(
 have_postgres || missing+=(postgresql)
 command -v "$python" >/dev/null || missing+=(python3)
 command -v "$python" >/dev/null && ! have_venv && missing+=(python3-venv)
+# The tests drive Debian's Chromium (Playwright never downloads a browser).
+[ "${1:-}" = "--dev" ] && ! [ -x /usr/bin/chromium ] && missing+=(chromium)
+# ... and a font with Chinese glyphs, for the page's seed terms in its screenshots.
+[ "${1:-}" = "--dev" ] && ! [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && missing+=(fonts-wqy-microhei)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
