@@ -21,7 +21,7 @@ PY      := .venv/bin/python
 CLUSTER := $(PY) -m scripts.cluster --run-dir $(RUN_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos demo
+.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos demo loadtest loadtest-ui loadtest-compare bench
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -70,12 +70,30 @@ lint: setup-dev ## ruff and mypy
 test: setup-dev lint ## every test, the cluster tests included
 	@.venv/bin/pytest $(PYTEST_ARGS)
 
-USERS    ?= 30
-DURATION ?= 60
+# Empty by default: each load target has its own (chaos 30 users for 60 s,
+# loadtest 20 users for 30 s).
+USERS    ?=
+DURATION ?=
 STORES   ?= redis,memory
 
 chaos: setup-dev ## users keep going while a node, every node in turn and Redis are killed; prints a table (own throwaway clusters)
-	@$(PY) -m scripts.chaos --stores $(STORES) --users $(USERS) --duration $(DURATION) --nodes $(NODES)
+	@$(PY) -m scripts.chaos --stores $(STORES) --users $(or $(USERS),30) --duration $(or $(DURATION),60) \
+	  --nodes $(NODES)
 
 demo: setup ## the seed's story in the terminal: the bug (memory), then the fix (Redis), on a throwaway cluster
 	@$(PY) -m scripts.demo
+
+SPAWN_RATE ?= 10
+
+loadtest: setup-dev ## locust against the running cluster: USERS=20 SPAWN_RATE=10 DURATION=30; report in reports/
+	@$(PY) -m scripts.loadrun loadtest --host http://127.0.0.1:$(PORT) --users $(or $(USERS),20) \
+	  --spawn-rate $(SPAWN_RATE) --duration $(or $(DURATION),30)
+
+loadtest-ui: setup-dev ## locust's web UI on http://127.0.0.1:8089, against the running cluster
+	@.venv/bin/locust -f loadtest/locustfile.py --host http://127.0.0.1:$(PORT) --web-host 127.0.0.1
+
+loadtest-compare: setup-dev ## the same load on a redis-mode and a memory-mode cluster (own throwaway ones), side by side
+	@$(PY) -m scripts.loadrun compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) --nodes $(NODES)
+
+bench: setup-dev ## wrk on GET /user/me: bare handler, memory and redis mode, direct and through nginx; login rate; Redis bytes a session
+	@$(PY) -m scripts.bench $(BENCH_ARGS)

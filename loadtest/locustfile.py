@@ -43,6 +43,9 @@ failures: collections.Counter[str] = collections.Counter()
 server_errors: collections.Counter[str] = collections.Counter()  # by status: 502, 503, ...
 nodes: collections.Counter[str] = collections.Counter()
 logins = collections.Counter[str]()
+# The denominators of the loss rates: requests sent with a token believed
+# valid, and logins tried with a code the phone had just received.
+tries: collections.Counter[str] = collections.Counter()
 
 
 def classify(status: int, *, token_valid: bool, is_login: bool, message: str = "") -> str | None:
@@ -127,6 +130,10 @@ class SessionUser(FastHttpUser):
         is_login: bool = False,
     ) -> bool:
         headers = {"authorization": self.token} if auth and self.token else {}
+        if headers:
+            tries["session checks"] += 1
+        if is_login:
+            tries["code checks"] += 1
         url = API + path
         if params:
             url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
@@ -178,5 +185,6 @@ def write_summary(environment: Any, **_: Any) -> None:
         "server_errors": dict(sorted(server_errors.items())),
         "nodes": dict(sorted(nodes.items())),
         "logins": dict(logins),
+        "tries": dict(tries),
     }
     Path(path).write_text(json.dumps(summary, indent=2) + "\n")

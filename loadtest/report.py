@@ -10,7 +10,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from loadtest.classes import CLASSES, SERVER_ERROR
+from loadtest.classes import CLASSES, SERVER_ERROR, SESSION_LOST
 
 
 @dataclasses.dataclass
@@ -24,6 +24,14 @@ class Run:
     classes: dict[str, int]
     server_errors: dict[str, int]  # by HTTP status
     nodes: dict[str, int]
+    session_checks: int  # requests sent with a token believed valid
+    code_checks: int  # logins tried with a code just received
+
+    def lost(self, kind: str) -> str:
+        """A loss class as a share of its chances: "12 of 340 (3.5 %)"."""
+        of = self.session_checks if kind == SESSION_LOST else self.code_checks
+        n = self.classes[kind]
+        return f"{n:,} of {of:,} ({100 * n / of:.1f} %)" if of else f"{n:,}"
 
     def count(self, kind: str) -> str:
         """A class's count as a table shows it: server errors with their statuses."""
@@ -47,6 +55,8 @@ class Run:
             classes={kind: int(extra["failures"].get(kind, 0)) for kind in CLASSES},
             server_errors={k: int(v) for k, v in extra.get("server_errors", {}).items()},
             nodes=dict(extra["nodes"]),
+            session_checks=int(extra.get("tries", {}).get("session checks", 0)),
+            code_checks=int(extra.get("tries", {}).get("code checks", 0)),
         )
 
 

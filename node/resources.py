@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -52,8 +52,13 @@ async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     log.info("connecting to redis at %s", mask_password(settings.redis_url))
-    client = Redis.from_url(
+    # Blocking: under a burst, a request waits (at most a second) for one of
+    # 64 connections instead of failing as redis-py's default pool does once
+    # its connections are all in use, which would turn load into 503s.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=64,
+        timeout=1.0,
         decode_responses=True,
         client_name=settings.node_name,
         # A Redis that does not answer fails the request (503) within about
@@ -76,6 +81,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         # default) closes those eventually.
         health_check_interval=0,
     )
+    client = Redis.from_pool(pool)
     try:
         await client.ping()
         app[REDIS] = client

@@ -26,23 +26,13 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import aiohttp
 
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
-from scripts.cluster import (
-    ROOT,
-    VENV_BIN,
-    ClusterConfig,
-    clean,
-    down,
-    new_run_dir,
-    process_pid,
-    rolling_restart,
-    up,
-)
+from scripts.cluster import ROOT, ClusterConfig, process_pid, rolling_restart
+from scripts.loadrun import finish, start_locust, stop, throwaway
 
 REPORTS = ROOT / "reports"
 Probe = Callable[[aiohttp.ClientSession], Awaitable[bool]]
@@ -114,61 +104,36 @@ def kill_redis(cfg: ClusterConfig) -> float:
 
 
 def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) -> tuple[Run, dict[str, float]]:
-    run_dir = new_run_dir(f"chaos-{store}")
-    # Every locust user is 127.0.0.1: nginx's per-address login limit is
-    # for real clients, not for this.
-    cfg = ClusterConfig.on_free_ports(run_dir, nodes=nodes, session_store=store, login_rate="10000r/s")
     prefix = REPORTS / f"chaos-{stamp}-{store}"
-    summary = Path(f"{prefix}-classes.json")
     recovery: dict[str, float] = {}
     locust: subprocess.Popen[bytes] | None = None
-    try:
-        _say(f"{store}: starting a throwaway cluster ({nodes} nodes) in {run_dir}")
-        up(cfg, quiet=True)
-        _say(f"{store}: {users} users for {duration} s, through {cfg.url}")
-        locust = subprocess.Popen(
-            [
-                str(VENV_BIN / "locust"),
-                "-f", str(ROOT / "loadtest" / "locustfile.py"),
-                "--host", cfg.url,
-                "--headless", "--only-summary",
-                "-u", str(users), "-r", str(users),
-                "-t", f"{duration}s",
-                "--csv", str(prefix),
-                # Failures are what we count here, not a reason to fail.
-                "--exit-code-on-error", "0",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "LOADTEST_SUMMARY": str(summary)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        started = time.monotonic()
-        schedule: list[tuple[float, str, Callable[[], float]]] = [
-            (0.20, "node2 killed (SIGKILL): back in rotation after", lambda: kill_node(cfg, "node2")),
-            (0.35, "rolling restart of every node: took", lambda: timed_rolling_restart(cfg)),
-            (0.70, "Redis killed (SIGKILL): every node ready after", lambda: kill_redis(cfg)),
-        ]
-        for at, what, fault in schedule:
-            delay = started + at * duration - time.monotonic()
-            if delay > 0:
-                # A schedule, not a wait for a condition: faults at set times.
-                threading.Event().wait(delay)
-            _say(f"{store}: {what.split(':')[0]}")
-            recovery[what] = fault()
-        if time.monotonic() - started > duration - 1:
-            # Else a fault's aftermath would fall outside the load, and "no
-            # session lost" would prove nothing.
-            raise RuntimeError(f"the faults took longer than the load ({duration} s): run longer (DURATION)")
-        if locust.wait(timeout=duration + 60) != 0:
-            raise RuntimeError(f"locust exited with {locust.returncode}")
-        return Run.read(prefix, summary), recovery
-    finally:
-        if locust is not None and locust.poll() is None:
-            locust.terminate()
-            locust.wait(timeout=30)
-        down(cfg, quiet=True)
-        clean(run_dir)
+    _say(f"{store}: starting a throwaway cluster ({nodes} nodes)")
+    with throwaway(store, nodes=nodes, name=f"chaos-{store}") as cfg:
+        try:
+            _say(f"{store}: {users} users for {duration} s, through {cfg.url}")
+            locust = start_locust(cfg.url, users=users, spawn_rate=users, duration=duration, prefix=prefix)
+            started = time.monotonic()
+            schedule: list[tuple[float, str, Callable[[], float]]] = [
+                (0.20, "node2 killed (SIGKILL): back in rotation after", lambda: kill_node(cfg, "node2")),
+                (0.35, "rolling restart of every node: took", lambda: timed_rolling_restart(cfg)),
+                (0.70, "Redis killed (SIGKILL): every node ready after", lambda: kill_redis(cfg)),
+            ]
+            for at, what, fault in schedule:
+                delay = started + at * duration - time.monotonic()
+                if delay > 0:
+                    # A schedule, not a wait for a condition: faults at set times.
+                    threading.Event().wait(delay)
+                _say(f"{store}: {what.split(':')[0]}")
+                recovery[what] = fault()
+            if time.monotonic() - started > duration - 1:
+                # Else a fault's aftermath would fall outside the load, and "no
+                # session lost" would prove nothing.
+                raise RuntimeError(
+                    f"the faults took longer than the load ({duration} s): run longer (DURATION)"
+                )
+            return finish(locust, prefix, timeout=duration + 60), recovery
+        finally:
+            stop(locust)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,8 @@ command -v "$python" >/dev/null || missing+=(python3)
 command -v "$python" >/dev/null && ! have_venv && missing+=(python3-venv)
 # The tests drive Debian's Chromium (Playwright never downloads a browser).
 [ "${1:-}" = "--dev" ] && ! [ -x /usr/bin/chromium ] && missing+=(chromium)
+# The benchmark drives its load with wrk (locust cannot reach those rates on 2 cores).
+[ "${1:-}" = "--dev" ] && ! command -v wrk >/dev/null && missing+=(wrk)
 # ... and a font with Chinese glyphs, for the page's seed terms in its screenshots.
 [ "${1:-}" = "--dev" ] && ! [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && missing+=(fonts-wqy-microhei)
 

@@ -1,0 +1,241 @@
+"""`make bench`: what a shared session costs an authenticated request.
+
+It starts its own clusters (one in redis mode, one in memory mode: free
+ports, temporary dirs) and a bare aiohttp + uvloop handler returning fixed
+JSON (scripts/bench_bare.py), then measures with wrk (Debian's package)
+`GET /user/me` with a valid token, which reads the session and pushes its
+TTL back:
+
+- bare; memory mode and redis mode, each on one node directly and through
+  nginx over all the nodes; in interleaved rounds, each target's ratio to
+  bare taken within its round (the machine is shared: ratios, not absolute
+  rates, are the figures that hold), medians over the rounds;
+- login throughput: code + SMS + login a second, Postgres included;
+- Redis memory per session: MEMORY USAGE of one session, and the growth of
+  used_memory over many sessions written the way logins write them.
+
+Prints a markdown table and saves it under reports/.  No figure here is a
+pass or a fail.  Traffic goes to 127.0.0.1 only; every run is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import aiohttp
+from redis.asyncio import Redis
+
+from loadtest.report import markdown_table
+from node.models import UserDTO
+from node.routes import PATHS
+from node.sessions import LOGIN_USER_KEY, Limits, RedisSessionStore
+from node.tokens import new_token, session_id
+from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
+from scripts.loadrun import REPORTS, throwaway
+
+
+@dataclass
+class Wrk:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, token: str | None, *, seconds: float, connections: int) -> Wrk:
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
+    if token:
+        args[1:1] = ["-H", f"authorization: {token}"]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw errors from {url}:\n{out}")
+
+    def latency(pct: str) -> float:
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
+        return float(value) * _UNITS[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return Wrk(rps, latency("50"), latency("99"))
+
+
+@contextlib.contextmanager
+def bare_server() -> Iterator[str]:
+    [port] = free_ports(1)
+    proc = subprocess.Popen([str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port)], cwd=ROOT)
+    try:
+        url = f"http://127.0.0.1:{port}/user/me"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                subprocess.run(["curl", "-sf", "-o", "/dev/null", url], check=True, timeout=2)
+                break
+            except subprocess.CalledProcessError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the bare server did not start") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def log_in(http: aiohttp.ClientSession, base: str) -> str:
+    phone = "137" + f"{secrets.randbelow(10**8):08d}"
+    async with http.post(base + PATHS["user.code"], params={"phone": phone}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with http.get(base + PATHS["dev.sms.latest"], params={"phone": phone}) as resp:
+        code = (await resp.json())["data"]["code"]
+    async with http.post(base + PATHS["user.login"], json={"phone": phone, "code": code}) as resp:
+        return str((await resp.json())["data"])
+
+
+async def token_for(cfg: ClusterConfig) -> str:
+    """One token every node of ``cfg`` knows: in memory mode, one login per
+    node would give one token per node, so log in on node1 and bench it;
+    through nginx only redis mode shares one token."""
+    async with aiohttp.ClientSession() as http:
+        return await log_in(http, cfg.node_url(1))
+
+
+async def login_rate(cfg: ClusterConfig, seconds: float, concurrency: int = 16) -> float:
+    """Whole logins (code, SMS read, login) a second, on node1 directly."""
+    done = 0
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as http:
+
+        async def user() -> None:
+            nonlocal done
+            while time.monotonic() < deadline:
+                await log_in(http, cfg.node_url(1))
+                done += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(user() for _ in range(concurrency)))
+        return done / (time.monotonic() - started)
+
+
+async def memory_per_session(cfg: ClusterConfig, sessions: int) -> tuple[int, float]:
+    """MEMORY USAGE of one real session, and used_memory growth a session
+    over ``sessions`` written by the store's own save_user (one user each,
+    so each also adds its user index, as a first login does)."""
+    redis = Redis.from_url(cfg.effective_redis_url(), decode_responses=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            token = await log_in(http, cfg.node_url(1))
+        one = int(await redis.memory_usage(LOGIN_USER_KEY + session_id(token)) or 0)
+        store = RedisSessionStore(redis, Limits())
+        before = int((await redis.info("memory"))["used_memory"])
+        batch = 50  # the client's pool holds 100 connections
+        base = 10**9
+        for start in range(0, sessions, batch):
+            await asyncio.gather(
+                *(
+                    store.save_user(session_id(new_token()), UserDTO(id=base + i, nick_name=f"user_{i:010d}"))
+                    for i in range(start, min(start + batch, sessions))
+                )
+            )
+        after = int((await redis.info("memory"))["used_memory"])
+        return one, (after - before) / sessions
+    finally:
+        await redis.aclose()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5, help="of wrk per target per round (whole)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--sessions", type=int, default=100_000, help="written to measure Redis memory")
+    parser.add_argument("--login-seconds", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    REPORTS.mkdir(exist_ok=True)
+
+    with (
+        throwaway("redis", nodes=args.nodes, name="bench-redis") as redis_cfg,
+        throwaway("memory", nodes=args.nodes, name="bench-memory") as memory_cfg,
+        bare_server() as bare_url,
+    ):
+        redis_token = asyncio.run(token_for(redis_cfg))
+        memory_token = asyncio.run(token_for(memory_cfg))
+        me = PATHS["user.me"]
+        targets: dict[str, tuple[str, str | None]] = {
+            "bare aiohttp handler (fixed JSON)": (bare_url, None),
+            "memory mode, one node": (memory_cfg.node_url(1) + me, memory_token),
+            "redis mode, one node": (redis_cfg.node_url(1) + me, redis_token),
+            f"redis mode, nginx over {args.nodes} nodes": (redis_cfg.url + "/api" + me, redis_token),
+        }
+        # Through nginx memory mode would answer 401 on the other nodes: its
+        # round robin is measured with a public page instead, for the cost of
+        # nginx itself.
+        targets[f"memory mode, nginx over {args.nodes} nodes (public page)"] = (
+            memory_cfg.url + "/api/blog/hot",
+            None,
+        )
+        results: dict[str, list[Wrk]] = {name: [] for name in targets}
+        ratios: dict[str, list[float]] = {name: [] for name in targets}
+        for round_ in range(args.rounds):
+            print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
+            measured = {name: wrk(url, tok, seconds=args.seconds, connections=args.connections)
+                        for name, (url, tok) in targets.items()}  # fmt: skip
+            bare = measured["bare aiohttp handler (fixed JSON)"].rps
+            for name, result in measured.items():
+                results[name].append(result)
+                ratios[name].append(result.rps / bare)
+        print("==> login throughput", flush=True)
+        logins = asyncio.run(login_rate(redis_cfg, args.login_seconds))
+        print(f"==> Redis memory over {args.sessions:,} sessions", flush=True)
+        one, grown = asyncio.run(memory_per_session(redis_cfg, args.sessions))
+
+    rows = [
+        [
+            name,
+            f"{median([r.rps for r in runs]):,.0f}",
+            f"{median([r.p50_ms for r in runs]):.2f}",
+            f"{median([r.p99_ms for r in runs]):.2f}",
+            f"{median(ratios[name]):.2f}",
+        ]
+        for name, runs in results.items()
+    ]
+    table = markdown_table(["GET /user/me with a token", "requests/s", "p50 ms", "p99 ms", "× bare"], rows)
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    text = (
+        f"## make bench, {when}, {os.uname().nodename}, {os.cpu_count()} cores\n\n"
+        f"wrk -t2 -c{args.connections}, {args.seconds:g} s a target, {args.rounds} interleaved round(s), "
+        "medians; × bare is each target's rate over the bare handler's in the same round.\n\n"
+        f"{table}\n\n"
+        f"| other figures | |\n|---|---:|\n"
+        f"| logins a second (code, SMS read, login; Postgres included; 16 clients, one node) "
+        f"| {logins:,.0f} |\n"
+        f"| Redis MEMORY USAGE of one session | {one} bytes |\n"
+        f"| Redis used_memory growth a session, over {args.sessions:,} sessions "
+        "(one user each, with its index) "
+        f"| {grown:,.0f} bytes |\n"
+    )
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = REPORTS / f"bench-{stamp}.md"
+    out.write_text(text)
+    print("\n" + text + f"\nsaved {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
