@@ -8,10 +8,14 @@ time the rules use is passed in (ARGV ``now``), like the memory store's.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 from redis.typing import EncodableT
 
 from ..models import UserDTO
@@ -116,6 +120,68 @@ return {f[1], f[2], f[3]}
 """
 
 
+class _TickBatch:
+    """The session reads of every request that arrives in one event-loop
+    tick, sent to Redis as one pipeline: one write and one read for all of
+    them, where each request alone would pay redis-py's whole path.
+
+    Nothing is cached: each request still runs its own script (so every
+    request pushes its TTL back, and a logout is seen by the next request on
+    any node).  A failed send fails every request waiting on it at once, and
+    the next tick takes a fresh connection from the pool.
+    """
+
+    def __init__(self, redis: Redis, script: str) -> None:
+        self._redis = redis
+        self._script = script
+        self._sha = hashlib.sha1(script.encode()).hexdigest()
+        self._waiting: list[tuple[str, int, int, asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def run(self, key: str, now: int, ttl: int) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._waiting.append((key, now, ttl, future))
+        if len(self._waiting) == 1:
+            # After every callback already due in this tick: the other
+            # requests that arrived with this one join the batch first.
+            loop.call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        batch, self._waiting = self._waiting, []
+        task = asyncio.ensure_future(self._send(batch))
+        self._sending.add(task)  # held until done, so it is not collected
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[str, int, int, asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self._pipeline(batch)
+            if any(isinstance(r, NoScriptError) for r in results):  # Redis restarted: scripts are gone
+                await self._redis.script_load(self._script)
+                results = await self._pipeline(batch)
+        except BaseException as exc:  # every waiting request hears of it, at once
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (*_, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    async def _pipeline(self, batch: list[tuple[str, int, int, asyncio.Future[Any]]]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, now, ttl, _ in batch:
+                pipe.evalsha(self._sha, 1, key, now, ttl)
+            return list(await pipe.execute(raise_on_error=False))
+
+
 class RedisSessionStore(SessionStore):
     kind = "redis"
 
@@ -126,7 +192,7 @@ class RedisSessionStore(SessionStore):
         self._take_attempt = redis.register_script(_TAKE_ATTEMPT)
         self._consume_code = redis.register_script(_CONSUME_CODE)
         self._record_failure = redis.register_script(_RECORD_FAILURE)
-        self._load_and_touch = redis.register_script(_LOAD_AND_TOUCH)
+        self._load_and_touch = _TickBatch(redis, _LOAD_AND_TOUCH)
 
     # --- codes ------------------------------------------------------------
     async def save_code(self, phone: str, mac: str) -> Refusal | None:
@@ -209,8 +275,8 @@ class RedisSessionStore(SessionStore):
                 await pipe.execute()
 
     async def load_user(self, session_id: str) -> UserDTO | None:
-        fields = await self._load_and_touch(
-            keys=[LOGIN_USER_KEY + session_id], args=[self._now_ms(), _ms(self.limits.user_ttl)]
+        fields = await self._load_and_touch.run(
+            LOGIN_USER_KEY + session_id, self._now_ms(), _ms(self.limits.user_ttl)
         )
         if not fields:
             return None

@@ -3,6 +3,7 @@ TTLs, and what is (not) kept of a code or a token."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -109,3 +110,23 @@ async def test_the_users_index_forgets_sessions_that_expired(client: Redis) -> N
     await client.delete(LOGIN_USER_KEY + expired)  # as if its TTL ran out
     await store.save_user(fresh, user)  # a login cleans the index
     assert await client.zrange(LOGIN_INDEX_KEY + str(user.id), 0, -1) == [fresh]
+
+
+async def test_reads_batched_in_one_tick_each_get_their_own_answer(client: Redis) -> None:
+    # Concurrent requests' reads go to Redis as one pipeline (redis_store._TickBatch):
+    # each must still get its own session, or none.
+    store = store_for(client)
+    users = {session_id(new_token()): UserDTO(id=i, nick_name=f"user_{i:010d}") for i in range(150)}
+    for sid, user in users.items():
+        await store.save_user(sid, user)
+    asked = [*users, *(session_id(new_token()) for _ in range(50))]  # 50 unknown ones mixed in
+    answers = await asyncio.gather(*(store.load_user(sid) for sid in asked))
+    assert answers == [users.get(sid) for sid in asked]
+
+
+async def test_a_batch_survives_a_redis_that_forgot_its_scripts(client: Redis) -> None:
+    store = store_for(client)
+    sid = session_id(new_token())
+    await store.save_user(sid, ALICE)
+    await client.script_flush()  # as after a restart: NOSCRIPT, then loaded again
+    assert await asyncio.gather(store.load_user(sid), store.load_user(sid)) == [ALICE, ALICE]
