@@ -91,7 +91,7 @@ def table(runs: dict[str, Run]) -> str:
         ["requests/s", *(f"{r.rps:,.0f}" for r in cells)],
         ["p50 / p95 / p99 (ms)", *(f"{r.p50:.0f} / {r.p95:.0f} / {r.p99:.0f}" for r in cells)],
         [f"{CODE_LOST} (of logins tried)", *(r.lost(CODE_LOST) for r in cells)],
-        [f"{SESSION_LOST} (of requests with a token)", *(r.lost(SESSION_LOST) for r in cells)],
+        [f"{SESSION_LOST} (of logged-in requests)", *(r.lost(SESSION_LOST) for r in cells)],
         *([kind, *(r.count(kind) for r in cells)] for kind in (SERVER_ERROR, CONNECTION_ERROR, OTHER)),
         [
             "requests by node (X-Node)",

@@ -27,7 +27,7 @@ def test_make_loadtest_prints_requests_latency_failure_classes_and_the_spread(
 ) -> None:
     out = make("loadtest", f"PORT={redis_cluster.port}", "USERS=5", "SPAWN_RATE=5", "DURATION=5")
     assert count(out, "requests") > 50
-    assert count(out, "session lost (of requests with a token)") == 0
+    assert count(out, "session lost (of logged-in requests)") == 0
     assert count(out, "code lost (of logins tried)") == 0
     spread = re.search(r"^\| requests by node \(X-Node\) \| (.*) \|$", out, re.M).group(1)  # type: ignore[union-attr]
     assert {"node1", "node2", "node3"} <= set(re.findall(r"node\d", spread))
@@ -36,9 +36,9 @@ def test_make_loadtest_prints_requests_latency_failure_classes_and_the_spread(
 
 def test_make_loadtest_compare_shows_memory_mode_losing_and_redis_mode_not() -> None:
     out = make("loadtest-compare", "USERS=8", "DURATION=8", "NODES=2")
-    assert count(out, "session lost (of requests with a token)", 0) == 0
+    assert count(out, "session lost (of logged-in requests)", 0) == 0
     assert count(out, "code lost (of logins tried)", 0) == 0
-    memory_lost = count(out, "session lost (of requests with a token)", 1) + count(
+    memory_lost = count(out, "session lost (of logged-in requests)", 1) + count(
         out, "code lost (of logins tried)", 1
     )
     assert memory_lost > 0
