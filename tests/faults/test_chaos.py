@@ -10,7 +10,7 @@ from scripts.cluster import ROOT
 
 def test_make_chaos_prints_its_table_and_redis_mode_loses_no_session() -> None:
     result = subprocess.run(
-        ["make", "--no-print-directory", "chaos", "STORES=redis", "DURATION=20", "USERS=10", "NODES=2"],
+        ["make", "--no-print-directory", "chaos", "STORES=redis", "DURATION=30", "USERS=10", "NODES=2"],
         cwd=ROOT,
         capture_output=True,
         text=True,
