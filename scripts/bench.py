@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime
-import os
 import re
 import secrets
 import statistics
@@ -43,7 +42,7 @@ from node.routes import PATHS
 from node.sessions import LOGIN_USER_KEY, Limits, RedisSessionStore
 from node.tokens import new_token, session_id
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
-from scripts.loadrun import REPORTS, throwaway
+from scripts.loadrun import REPORTS, save, throwaway
 
 
 @dataclass
@@ -214,9 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, runs in results.items()
     ]
     table = markdown_table(["GET /user/me with a token", "requests/s", "p50 ms", "p99 ms", "× bare"], rows)
-    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     text = (
-        f"## make bench, {when}, {os.uname().nodename}, {os.cpu_count()} cores\n\n"
         f"wrk -t2 -c{args.connections}, {args.seconds:g} s a target, {args.rounds} interleaved round(s), "
         "medians; × bare is each target's rate over the bare handler's in the same round.\n\n"
         f"{table}\n\n"
@@ -226,12 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         f"| Redis MEMORY USAGE of one session | {one} bytes |\n"
         f"| Redis used_memory growth a session, over {args.sessions:,} sessions "
         "(one user each, with its index) "
-        f"| {grown:,.0f} bytes |\n"
+        f"| {grown:,.0f} bytes |"
     )
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = REPORTS / f"bench-{stamp}.md"
-    out.write_text(text)
-    print("\n" + text + f"\nsaved {out.relative_to(ROOT)}")
+    out = save(f"bench-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}", "make bench", text)
+    print("\n" + out.read_text() + f"\nsaved {out.relative_to(ROOT)}")
     return 0
 
 

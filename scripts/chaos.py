@@ -32,7 +32,7 @@ import aiohttp
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
 from scripts.cluster import ROOT, ClusterConfig, process_pid, rolling_restart
-from scripts.loadrun import finish, start_locust, stop, throwaway
+from scripts.loadrun import finish, save, start_locust, stop, throwaway
 
 REPORTS = ROOT / "reports"
 Probe = Callable[[aiohttp.ClientSession], Awaitable[bool]]
@@ -167,17 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     faults = next(iter(results.values()))[1]
     rows += [[what, *(f"{rec[what]:.1f} s" for _, rec in results.values())] for what in faults]
     table = markdown_table(["", *(f"SESSION_STORE={s}" for s in results)], rows)
-    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    text = (
-        f"## make chaos, {when}, {os.uname().nodename}, {os.cpu_count()} cores\n\n"
+    out = save(
+        f"chaos-{stamp}",
+        "make chaos",
         f"{args.users} users for {args.duration} s per store, {args.nodes} nodes, "
-        "through nginx on 127.0.0.1.\n\n"
-        f"{table}\n"
+        f"through nginx on 127.0.0.1.\n\n{table}",
     )
-    out = REPORTS / f"chaos-{stamp}.md"
-    out.write_text(text)
-    print("\n" + text)
-    print(f"saved {out.relative_to(ROOT)}")
+    print("\n" + out.read_text() + f"\nsaved {out.relative_to(ROOT)}")
     lost = results["redis"][0].classes[SESSION_LOST] if "redis" in results else 0
     if lost:
         print(f"\033[1;31mredis mode lost {lost} session(s): that is a bug\033[0m", file=sys.stderr)
