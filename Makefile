@@ -96,4 +96,4 @@ loadtest-compare: setup-dev ## the same load on a redis-mode and a memory-mode c
 	@$(PY) -m scripts.loadrun compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) --nodes $(NODES)
 
 bench: setup-dev ## wrk on GET /user/me: bare handler, memory and redis mode, direct and through nginx; login rate; Redis bytes a session
-	@$(PY) -m scripts.bench $(BENCH_ARGS)
+	@$(PY) -m scripts.bench --nodes $(NODES) $(BENCH_ARGS)
