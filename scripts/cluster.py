@@ -179,13 +179,24 @@ def _say(message: str) -> None:
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` distinct free loopback ports (each held open until all are chosen)."""
+    """``count`` distinct free loopback ports, each held open until all are
+    chosen, and taken below the kernel's ephemeral range: a port from that
+    range, once released, may go to an outgoing connection before the
+    service that was meant to listen on it starts."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError):
+        low = 32768
     socks: list[socket.socket] = []
     try:
-        for _ in range(count):
+        while len(socks) < count:
             sock = socket.socket()
+            try:
+                sock.bind(("127.0.0.1", random.randint(20000, low - 1)))
+            except OSError:
+                sock.close()
+                continue
             socks.append(sock)
-            sock.bind(("127.0.0.1", 0))
         return [int(sock.getsockname()[1]) for sock in socks]
     finally:
         for sock in socks:

@@ -5,6 +5,7 @@ start-node, status, logs, down."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import socket
 import subprocess
@@ -31,6 +32,28 @@ def get(url: str) -> tuple[int, dict[str, object], str]:
             return resp.status, json.loads(resp.read()), resp.headers.get("X-Node", "")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read()), exc.headers.get("X-Node", "")
+
+
+def consecutive_free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports (node ports follow
+    NODE_BASE_PORT), below the kernel's ephemeral range, where outgoing
+    connections would take ports from under a test between check and use."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        base = random.randint(20000, low - count - 1)
+        socks = []
+        try:
+            for offset in range(count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        return base
+    raise RuntimeError(f"no {count} consecutive free ports found")
 
 
 def run_try_it(up_output: str) -> str:
@@ -64,10 +87,8 @@ def run_dir(run_dirs: RunDirs) -> Iterator[Path]:
 def test_make_up_status_stop_start_node_switch_mode_and_down(
     run_dir: Path, redis_cluster: ClusterConfig
 ) -> None:
-    port, redis_port, pg_port, node_base = free_ports(4)
-    # Node ports are consecutive from NODE_BASE_PORT; a high odd base is
-    # unlikely to be taken, and `make up` refuses clearly if it is.
-    node_base = 20000 + (node_base % 20000)
+    port, redis_port, pg_port = free_ports(3)
+    node_base = consecutive_free_ports(3)
     variables = dict(NODES=2, PORT=port, NODE_BASE_PORT=node_base, REDIS_PORT=redis_port, PG_PORT=pg_port)
     api = f"http://127.0.0.1:{port}/api"
 
