@@ -25,6 +25,7 @@ import dataclasses
 import getpass
 import json
 import os
+import random
 import re
 import secrets
 import shutil
