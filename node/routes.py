@@ -7,6 +7,8 @@ paths the login check lets through without a user.
 
 from __future__ import annotations
 
+import functools
+
 from aiohttp import web
 
 from . import views
@@ -46,6 +48,8 @@ PUBLIC: tuple[str, ...] = (
 )
 
 
+# Asked on every request, with one of a few canonical paths: remember.
+@functools.lru_cache(maxsize=256)
 def is_public(path: str) -> bool:
     for pattern in PUBLIC:
         if pattern.endswith("/**"):

@@ -31,7 +31,7 @@ import aiohttp
 
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
-from scripts.cluster import ROOT, ClusterConfig, process_pid, rolling_restart
+from scripts.cluster import ROOT, ClusterConfig, process_pid, rolling_restart, until
 from scripts.loadrun import finish, save, start_locust, stop, throwaway
 
 REPORTS = ROOT / "reports"
@@ -42,18 +42,17 @@ def _say(message: str) -> None:
     print(f"\033[1m==>\033[0m {message}", flush=True)
 
 
-async def _until(probe: Probe, limit: float = 60.0) -> float:
-    """Seconds until ``probe`` (an async predicate) holds, polled every 50 ms."""
-    started = time.monotonic()
+async def _recovery(probe: Probe, limit: float = 60.0) -> float:
+    """Seconds until ``probe`` holds (a request failing counts as "not yet")."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-        while time.monotonic() - started < limit:
+
+        async def holds() -> bool:
             try:
-                if await probe(http):
-                    return time.monotonic() - started
+                return await probe(http)
             except (aiohttp.ClientError, TimeoutError):
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"not recovered after {limit:.0f} s")
+                return False
+
+        return await until(holds, limit, lambda: f"not recovered after {limit:.0f} s")
 
 
 def _node_back_through_nginx(cfg: ClusterConfig, name: str) -> Probe:
@@ -85,7 +84,7 @@ def _kill(cfg: ClusterConfig, name: str) -> int:
 
 def kill_node(cfg: ClusterConfig, name: str) -> float:
     _kill(cfg, f"nodes:{name}")
-    return asyncio.run(_until(_node_back_through_nginx(cfg, name)))
+    return asyncio.run(_recovery(_node_back_through_nginx(cfg, name)))
 
 
 def timed_rolling_restart(cfg: ClusterConfig) -> float:
@@ -100,7 +99,7 @@ def kill_redis(cfg: ClusterConfig) -> float:
     async def back(http: aiohttp.ClientSession) -> bool:
         return process_pid(cfg, "redis") not in (0, pid) and await _every_node_ready(cfg)(http)
 
-    return asyncio.run(_until(back))
+    return asyncio.run(_recovery(back))
 
 
 def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) -> tuple[Run, dict[str, float]]:

@@ -387,14 +387,16 @@ def _init_postgres(cfg: ClusterConfig, *, quiet: bool = False) -> None:
     password_file.chmod(0o600)
 
 
-async def _until(probe: Callable[[], Awaitable[bool]], wait: float, failure: Callable[[], str]) -> None:
-    """Poll ``probe`` until it returns True; after ``wait`` seconds, fail
-    with ``failure()`` (called then, so it can say what was seen)."""
-    deadline = time.monotonic() + wait
+async def until(probe: Callable[[], Awaitable[bool]], wait: float, failure: Callable[[], str]) -> float:
+    """Poll ``probe`` every 50 ms until it returns True, and return how many
+    seconds that took; after ``wait`` seconds, fail with ``failure()``
+    (called then, so it can say what was seen)."""
+    started = time.monotonic()
     while not await probe():
-        if time.monotonic() > deadline:
+        if time.monotonic() > started + wait:
             raise LaunchError(failure())
         await asyncio.sleep(0.05)
+    return time.monotonic() - started
 
 
 async def _ensure_database(cfg: ClusterConfig, wait: float) -> None:
@@ -413,7 +415,7 @@ async def _ensure_database(cfg: ClusterConfig, wait: float) -> None:
             return False
         return True
 
-    await _until(
+    await until(
         connected, wait, lambda: f"Postgres did not start: {last_error[0]} (see {cfg.log_dir}/postgres.log)"
     )
     conn = conns[0]
@@ -434,7 +436,7 @@ async def _wait_redis(cfg: ClusterConfig, wait: float) -> None:
             return False
 
     try:
-        await _until(answers, wait, lambda: f"Redis did not answer (see {cfg.log_dir}/redis.log)")
+        await until(answers, wait, lambda: f"Redis did not answer (see {cfg.log_dir}/redis.log)")
     finally:
         await client.aclose()
 
@@ -639,7 +641,7 @@ async def _wait_nodes_ready(cfg: ClusterConfig, names: list[str], wait: float) -
                     pass
             return not pending
 
-        await _until(
+        await until(
             all_ready,
             wait,
             lambda: (
@@ -663,7 +665,7 @@ async def _wait_behind_nginx(cfg: ClusterConfig, names: list[str], wait: float) 
                 pass
             return want <= seen
 
-        await _until(
+        await until(
             all_seen,
             wait,
             lambda: (

@@ -129,11 +129,12 @@ class MemorySessionStore(SessionStore):
         session = self._get(key)
         if session is None:
             return None
-        left = min(self.limits.user_ttl, session.expires_at - self._clock())
+        now = self._clock()
+        left = min(self.limits.user_ttl, session.expires_at - now)
         if left <= 0:
             del self._data[key]
             return None
-        self._data[key].deadline = self._clock() + left
+        self._data[key].deadline = now + left
         return session.user  # type: ignore[no-any-return]
 
     async def delete_user(self, session_id: str, user_id: int) -> None:
