@@ -8,7 +8,7 @@ import secrets
 
 from aiohttp import web
 
-from .middlewares import MIDDLEWARES
+from .middlewares import pipeline
 from .resources import pg_ctx, redis_ctx, session_store_ctx
 from .routes import setup_routes
 from .settings import Settings
@@ -20,7 +20,7 @@ MAX_BODY = 16 * 1024
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[pipeline(settings.node_name)], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[CODE_KEY] = _code_key(settings)
     app[LIFECYCLE] = Lifecycle()
@@ -29,14 +29,6 @@ def create_app(settings: Settings) -> web.Application:
         app.cleanup_ctx.append(redis_ctx)
     app.cleanup_ctx.append(session_store_ctx)
     setup_routes(app, sms_outbox=settings.sms_outbox)
-
-    node_name = settings.node_name
-
-    async def add_node_header(request: web.Request, response: web.StreamResponse) -> None:
-        # A signal, not a middleware: it also marks the router's own 404s.
-        response.headers["X-Node"] = node_name
-
-    app.on_response_prepare.append(add_node_header)
     return app
 
 

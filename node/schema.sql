@@ -36,6 +36,18 @@ CREATE TABLE IF NOT EXISTS tb_blog (
 );
 CREATE INDEX IF NOT EXISTS tb_blog_liked ON tb_blog (liked DESC, id);
 
+-- Which sessions each user has, for logout-all and the per-user cap.  The
+-- session itself (who, until when) lives only in the session store; this is
+-- the durable list of its ids (SHA-256 of the token, never the token), so
+-- the store keeps one key per session and no per-user index.
+CREATE TABLE IF NOT EXISTS tb_session (
+    id          bigserial PRIMARY KEY,
+    sid         varchar(64) NOT NULL UNIQUE,
+    user_id     bigint      NOT NULL REFERENCES tb_user (id) ON DELETE CASCADE,
+    create_time timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS tb_session_user ON tb_session (user_id, id);
+
 -- The simulated SMS gateway: every code "sent" is a row here.  It stands
 -- for the user's phone, outside the cluster, so every node reads the same.
 CREATE TABLE IF NOT EXISTS sms_outbox (

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from . import db
 from .envelope import ApiError, fail, ok
+from .models import UserDTO
 from .openapi import document as openapi_document
 from .tokens import code_mac, new_code, new_token, same_mac, session_id
 from .typedefs import CODE_KEY, LIFECYCLE, PG, SESSION_ID, SETTINGS, STORE, USER
@@ -99,8 +100,23 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not await store.consume_code(phone, attempt.mac):
         raise ApiError(400, WRONG_CODE)
     token = new_token()  # a new one at every login
-    await store.save_user(session_id(token), user)
+    await _start_session(request, session_id(token), user)
     return ok(token)
+
+
+async def _start_session(request: web.Request, sid: str, user: UserDTO) -> None:
+    """Record the session in Postgres first, then in the store: a session
+    the store has must never be missing from the list logout-all reads.
+    Past the cap, the user's oldest live sessions end."""
+    store, pg = request.app[STORE], request.app[PG]
+    others = await db.add_session(pg, sid, user.id, max_age=store.limits.session_max_age)
+    await store.save_user(sid, user)
+    cap = store.limits.max_sessions_per_user
+    if cap and others:
+        alive = await store.live_sessions(others)
+        over = alive[: max(0, len(alive) + 1 - cap)]  # oldest first
+        await store.end_sessions(over)
+        await db.end_sessions(pg, [sid for sid in others if sid not in alive or sid in over])
 
 
 async def me(request: web.Request) -> web.StreamResponse:
@@ -113,7 +129,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
     """POST /user/logout: end this session, on every node at once."""
     user = request[USER]
     assert user is not None
-    await request.app[STORE].delete_user(request[SESSION_ID], user.id)
+    await request.app[STORE].end_sessions([request[SESSION_ID]])
+    await db.end_sessions(request.app[PG], [request[SESSION_ID]])
     return ok()
 
 
@@ -121,7 +138,8 @@ async def logout_all(request: web.Request) -> web.StreamResponse:
     """POST /user/logout/all: end every session of this user."""
     user = request[USER]
     assert user is not None
-    return ok({"ended": await request.app[STORE].delete_all(user.id)})
+    sids = await db.take_sessions(request.app[PG], user.id)
+    return ok({"ended": await request.app[STORE].end_sessions(sids)})
 
 
 async def get_shop(request: web.Request) -> web.StreamResponse:

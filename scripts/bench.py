@@ -129,8 +129,8 @@ async def login_rate(cfg: ClusterConfig, seconds: float, concurrency: int = 16) 
 
 async def memory_per_session(cfg: ClusterConfig, sessions: int) -> tuple[int, float]:
     """MEMORY USAGE of one real session, and used_memory growth a session
-    over ``sessions`` written by the store's own save_user (one user each,
-    so each also adds its user index, as a first login does)."""
+    over ``sessions`` written by the store's own save_user (one user each:
+    the store keeps nothing per user, so that costs nothing extra)."""
     redis = Redis.from_url(cfg.effective_redis_url(), decode_responses=True)
     try:
         async with aiohttp.ClientSession() as http:
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| {logins:,.0f} |\n"
         f"| Redis MEMORY USAGE of one session | {one} bytes |\n"
         f"| Redis used_memory growth a session, over {args.sessions:,} sessions "
-        "(one user each, with its index) "
+        "(one user each) "
         f"| {grown:,.0f} bytes |"
     )
     out = save(f"bench-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}", "make bench", text)

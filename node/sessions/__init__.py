@@ -8,7 +8,6 @@ differ in where the state lives and in nothing else.
 from .base import (
     LOGIN_CODE_KEY,
     LOGIN_FAIL_KEY,
-    LOGIN_INDEX_KEY,
     LOGIN_LOCK_KEY,
     LOGIN_SENT_KEY,
     LOGIN_USER_KEY,
@@ -24,7 +23,6 @@ from .redis_store import RedisSessionStore
 __all__ = [
     "LOGIN_CODE_KEY",
     "LOGIN_FAIL_KEY",
-    "LOGIN_INDEX_KEY",
     "LOGIN_LOCK_KEY",
     "LOGIN_SENT_KEY",
     "LOGIN_USER_KEY",

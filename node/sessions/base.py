@@ -28,8 +28,7 @@ LOGIN_CODE_KEY = "login:code:"  # + {phone}: hash {mac, tries}
 LOGIN_SENT_KEY = "login:sent:"  # + {phone}: sorted set of send times (ms)
 LOGIN_FAIL_KEY = "login:fail:"  # + {phone}: wrong codes since the last success
 LOGIN_LOCK_KEY = "login:lock:"  # + {phone}: present while the phone is locked out
-LOGIN_USER_KEY = "login:token:"  # + sha256(token): hash {id, nickName, icon, exp}
-LOGIN_INDEX_KEY = "login:user:"  # + user id: sorted set of that user's session ids
+LOGIN_USER_KEY = "login:token:"  # + session id (tokens.session_id): hash {id, nickName, icon, exp}
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -110,9 +109,9 @@ class SessionStore(abc.ABC):
     # --- sessions ------------------------------------------------------------
     @abc.abstractmethod
     async def save_user(self, session_id: str, user: UserDTO) -> None:
-        """Start a session for ``user`` under ``session_id`` (a SHA-256 of its
-        token), index it under the user, and drop the user's oldest sessions
-        beyond ``max_sessions_per_user``."""
+        """Start a session for ``user`` under ``session_id`` (a hash of its
+        token).  Which sessions a user has is Postgres's to know (tb_session):
+        the store keeps one entry per session and nothing per user."""
 
     @abc.abstractmethod
     async def load_user(self, session_id: str) -> UserDTO | None:
@@ -121,12 +120,12 @@ class SessionStore(abc.ABC):
         such session."""
 
     @abc.abstractmethod
-    async def delete_user(self, session_id: str, user_id: int) -> None:
-        """End one session."""
+    async def live_sessions(self, session_ids: list[str]) -> list[str]:
+        """Those of ``session_ids`` that are alive, in the order given."""
 
     @abc.abstractmethod
-    async def delete_all(self, user_id: int) -> int:
-        """End every session of the user; how many there were."""
+    async def end_sessions(self, session_ids: list[str]) -> int:
+        """End these sessions; how many of them were alive."""
 
     @abc.abstractmethod
     async def ping(self) -> None:

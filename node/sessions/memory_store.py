@@ -112,17 +112,6 @@ class MemorySessionStore(SessionStore):
             _Session(user, now + limits.session_max_age),
             min(limits.user_ttl, limits.session_max_age),
         )
-        index: dict[str, float] = {
-            sid: started
-            for sid, started in (self._get(f"user:{user.id}") or {}).items()
-            if self._get(f"token:{sid}") is not None
-        }
-        index[session_id] = now
-        if limits.max_sessions_per_user:
-            for sid in sorted(index, key=index.__getitem__)[: -limits.max_sessions_per_user]:
-                self._data.pop(f"token:{sid}", None)
-                del index[sid]
-        self._put(f"user:{user.id}", index, limits.session_max_age)
 
     async def load_user(self, session_id: str) -> UserDTO | None:
         key = f"token:{session_id}"
@@ -137,19 +126,11 @@ class MemorySessionStore(SessionStore):
         self._data[key].deadline = now + left
         return session.user  # type: ignore[no-any-return]
 
-    async def delete_user(self, session_id: str, user_id: int) -> None:
-        self._data.pop(f"token:{session_id}", None)
-        index = self._get(f"user:{user_id}")
-        if index is not None:
-            index.pop(session_id, None)
+    async def live_sessions(self, session_ids: list[str]) -> list[str]:
+        return [sid for sid in session_ids if self._get(f"token:{sid}") is not None]
 
-    async def delete_all(self, user_id: int) -> int:
-        index = self._data.pop(f"user:{user_id}", None)
-        ended = 0
-        for sid in index.value if index is not None else ():
-            if self._data.pop(f"token:{sid}", None) is not None:
-                ended += 1
-        return ended
+    async def end_sessions(self, session_ids: list[str]) -> int:
+        return sum(self._data.pop(f"token:{sid}", None) is not None for sid in session_ids)
 
     async def ping(self) -> None:
         return None

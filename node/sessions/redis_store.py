@@ -24,7 +24,6 @@ from .base import (
     HOUR_MS,
     LOGIN_CODE_KEY,
     LOGIN_FAIL_KEY,
-    LOGIN_INDEX_KEY,
     LOGIN_LOCK_KEY,
     LOGIN_SENT_KEY,
     LOGIN_USER_KEY,
@@ -237,42 +236,14 @@ class RedisSessionStore(SessionStore):
     # --- sessions ------------------------------------------------------------
     async def save_user(self, session_id: str, user: UserDTO) -> None:
         now, lim = self._now_ms(), self.limits
-        key, index = LOGIN_USER_KEY + session_id, LOGIN_INDEX_KEY + str(user.id)
+        key = LOGIN_USER_KEY + session_id
         fields: dict[EncodableT, EncodableT] = {k: v for k, v in user.to_hash().items()}
         fields["exp"] = now + _ms(lim.session_max_age)
-        # The session and the user's index are separate keys (different
-        # Cluster slots), so they are written by separate commands; only the
-        # session must never exist without its TTL, hence MULTI/EXEC for it.
+        # MULTI/EXEC: a session must never exist without its TTL.
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=fields)
             pipe.pexpire(key, _ms(min(lim.user_ttl, lim.session_max_age)))
             await pipe.execute()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zremrangebyscore(index, "-inf", now - _ms(lim.session_max_age))
-            pipe.zadd(index, {session_id: now})
-            pipe.pexpire(index, _ms(lim.session_max_age))
-            pipe.zrange(index, 0, -1)
-            *_, members = await pipe.execute()
-        await self._prune_index(index, [m for m in members if m != session_id], keep=session_id)
-
-    async def _prune_index(self, index: str, others: list[str], *, keep: str) -> None:
-        """Drop from the index the sessions that expired; then, oldest first,
-        end those beyond the cap."""
-        if not others:
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for sid in others:
-                pipe.exists(LOGIN_USER_KEY + sid)
-            alive = [sid for sid, there in zip(others, await pipe.execute(), strict=True) if there]
-        gone = [sid for sid in others if sid not in alive]
-        cap = self.limits.max_sessions_per_user
-        dropped = alive[: max(0, len(alive) + 1 - cap)] if cap else []  # `others` is oldest first
-        if gone or dropped:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.zrem(index, *gone, *dropped)
-                if dropped:
-                    pipe.delete(*(LOGIN_USER_KEY + sid for sid in dropped))
-                await pipe.execute()
 
     async def load_user(self, session_id: str) -> UserDTO | None:
         fields = await self._load_and_touch.run(
@@ -283,23 +254,23 @@ class RedisSessionStore(SessionStore):
         uid, nick, icon = fields
         return UserDTO(id=int(uid), nick_name=nick, icon=icon or "")
 
-    async def delete_user(self, session_id: str, user_id: int) -> None:
+    async def live_sessions(self, session_ids: list[str]) -> list[str]:
+        if not session_ids:
+            return []
+        # One EXISTS each, not one for all: Redis Cluster needs one slot per command.
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.delete(LOGIN_USER_KEY + session_id)
-            pipe.zrem(LOGIN_INDEX_KEY + str(user_id), session_id)
-            await pipe.execute()
+            for sid in session_ids:
+                pipe.exists(LOGIN_USER_KEY + sid)
+            there = await pipe.execute()
+        return [sid for sid, alive in zip(session_ids, there, strict=True) if alive]
 
-    async def delete_all(self, user_id: int) -> int:
-        index = LOGIN_INDEX_KEY + str(user_id)
-        members = [str(m) for m in await self._redis.zrange(index, 0, -1)]
-        if not members:
+    async def end_sessions(self, session_ids: list[str]) -> int:
+        if not session_ids:
             return 0
         async with self._redis.pipeline(transaction=False) as pipe:
-            for sid in members:
+            for sid in session_ids:
                 pipe.delete(LOGIN_USER_KEY + sid)
-            pipe.delete(index)
-            *ended, _ = await pipe.execute()
-        return sum(ended)
+            return sum(await pipe.execute())
 
     async def ping(self) -> None:
         await self._redis.ping()

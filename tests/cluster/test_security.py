@@ -302,6 +302,21 @@ async def test_past_the_cap_the_oldest_session_is_dropped(
     assert alive == [401, 200, 200]
 
 
+async def test_a_session_that_ended_takes_no_place_under_the_cap(
+    strict: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    phone = random_phone()
+    first, _ = await log_in_via(http, strict.node_url(1), phone)
+    second, _ = await log_in_via(http, strict.node_url(2), phone)
+    assert (await call(http, "POST", strict.node_url(1) + PATHS["user.logout"], token=second))[0] == 200
+    third, _ = await log_in_via(http, strict.node_url(2), phone)
+    alive = [
+        (await call(http, "GET", strict.node_url(1) + PATHS["user.me"], token=t))[0]
+        for t in (first, second, third)
+    ]
+    assert alive == [200, 401, 200]
+
+
 # --- the memory store keeps the same rules within its node ---------------------------
 
 

@@ -159,28 +159,17 @@ async def test_refreshes_never_extend_a_session_past_its_max_age(make) -> None: 
     assert await store.load_user(sid) is None
 
 
-async def test_logout_all_ends_every_session_of_the_user_and_no_other(make) -> None:  # type: ignore[no-untyped-def]
+async def test_ending_sessions_ends_those_and_no_other(make) -> None:  # type: ignore[no-untyped-def]
     store = make(Clock())
     alice, bob = user(), user()
     mine = ["a-" + random_phone() for _ in range(3)]
     for sid in mine:
         await store.save_user(sid, alice)
-    await store.save_user("b-" + bob.nick_name + random_phone(), bob)
-    await store.delete_user(mine[0], alice.id)
-    assert await store.delete_all(alice.id) == 2
-    for sid in mine:
-        assert await store.load_user(sid) is None
-    assert await store.delete_all(alice.id) == 0
-    assert await store.delete_all(bob.id) == 1
-
-
-async def test_past_the_cap_the_oldest_sessions_are_dropped(make) -> None:  # type: ignore[no-untyped-def]
-    clock = Clock()
-    store = make(clock, max_sessions_per_user=2)
-    alice = user()
-    sids = ["s-" + random_phone() for _ in range(4)]
-    for sid in sids:
-        clock.now += 1
-        await store.save_user(sid, alice)
-    assert [await store.load_user(sid) is not None for sid in sids] == [False, False, True, True]
-    assert await store.delete_all(alice.id) == 2
+    theirs = "b-" + random_phone()
+    await store.save_user(theirs, bob)
+    assert await store.end_sessions([mine[0]]) == 1
+    assert await store.live_sessions([*mine, theirs]) == [*mine[1:], theirs]
+    assert await store.end_sessions(mine) == 2  # the first had ended already
+    assert [await store.load_user(sid) for sid in mine] == [None, None, None]
+    assert await store.load_user(theirs) == bob
+    assert (await store.end_sessions([]), await store.live_sessions([])) == (0, [])

@@ -49,8 +49,8 @@ async def test_abandoned_entries_are_swept_not_kept_forever() -> None:
     clock.now += 1000  # the 1000 others are past due
     await store.save_code("13800000001", "mac")  # any write sweeps
     assert await store.load_user("kept") == ALICE
-    # Left: the kept session, the user's index, the code and its send history.
-    assert len(store) == 4
+    # Left: the kept session, the code and its send history.
+    assert len(store) == 3
 
 
 async def test_a_refreshed_session_survives_the_sweep_of_its_first_deadline() -> None:

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from node.middlewares import MIDDLEWARES
+from node.middlewares import pipeline as request_pipeline
 from node.models import UserDTO
 from node.sessions import Limits, MemorySessionStore
 from node.tokens import session_id
@@ -39,7 +39,7 @@ async def pipeline() -> AsyncIterator[
         seen.append(request[USER])
         return web.json_response({"success": True})
 
-    app = web.Application(middlewares=MIDDLEWARES)
+    app = web.Application(middlewares=[request_pipeline("unit")])
     app[STORE] = store
     app[LIFECYCLE] = Lifecycle()
     app.router.add_get("/user/me", handler)  # protected
