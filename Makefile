@@ -6,6 +6,8 @@ NODES          ?= 3
 PORT           ?= 8080
 NODE_BASE_PORT ?= 8081
 SESSION_STORE  ?= redis
+BALANCE        ?= round_robin
+REPLICATION_DELAY_MS ?= 0
 REDIS_PORT     ?= 16379
 PG_PORT        ?= 15432
 REDIS_URL      ?=
@@ -21,7 +23,7 @@ PY      := .venv/bin/python
 CLUSTER := $(PY) -m scripts.cluster --run-dir $(RUN_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos demo loadtest loadtest-ui loadtest-compare bench
+.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos demo loadtest loadtest-ui loadtest-compare compare bench
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,11 +34,11 @@ setup: ## install what `make up` needs (apt packages, .venv)
 setup-dev: ## install what `make test` needs as well
 	@bash scripts/setup.sh --dev
 
-up: setup ## start the cluster (NODES, PORT, SESSION_STORE=redis|memory, REDIS_URL, DATABASE_URL)
+up: setup ## start the cluster (NODES, PORT, SESSION_STORE=redis|memory|replicated, BALANCE=round_robin|sticky, ...)
 	@$(CLUSTER) up --nodes $(NODES) --port $(PORT) --node-base-port $(NODE_BASE_PORT) \
 	  --redis-port $(REDIS_PORT) --pg-port $(PG_PORT) --session-store $(SESSION_STORE) \
 	  --redis-url "$(REDIS_URL)" --database-url "$(DATABASE_URL)" --sms-outbox $(SMS_OUTBOX) \
-	  --login-rate $(LOGIN_RATE)
+	  --login-rate $(LOGIN_RATE) --balance $(BALANCE) --replication-delay-ms $(REPLICATION_DELAY_MS)
 
 down: ## stop everything `make up` started
 	@if [ -x $(PY) ]; then $(CLUSTER) down; fi
@@ -75,6 +77,7 @@ test: setup-dev lint ## every test, the cluster tests included
 USERS    ?=
 DURATION ?=
 STORES   ?= redis,memory
+STRATEGIES ?= memory,sticky,replicated,redis
 
 chaos: setup-dev ## users keep going while a node, every node in turn and Redis are killed; prints a table (own throwaway clusters)
 	@$(PY) -m scripts.chaos --stores $(STORES) --users $(or $(USERS),30) --duration $(or $(DURATION),60) \
@@ -94,6 +97,10 @@ loadtest-ui: setup-dev ## locust's web UI on http://127.0.0.1:8089, against the 
 
 loadtest-compare: setup-dev ## the same load on a redis-mode and a memory-mode cluster (own throwaway ones), side by side
 	@$(PY) -m scripts.loadrun compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) --nodes $(NODES)
+
+compare: setup-dev ## every strategy (in-process, sticky, replicated, Redis), same load, node2 killed mid-run: one table
+	@$(PY) -m scripts.compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) --nodes $(NODES) \
+	  --strategies $(STRATEGIES)
 
 bench: setup-dev ## wrk on GET /user/me: bare handler, memory and redis mode, direct and through nginx; login rate; Redis bytes a session
 	@$(PY) -m scripts.bench --nodes $(NODES) $(BENCH_ARGS)

@@ -27,6 +27,7 @@ import os
 import random
 import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,11 @@ logins = collections.Counter[str]()
 # The denominators of the loss rates: requests sent with a token believed
 # valid, and logins tried with a code the phone had just received.
 tries: collections.Counter[str] = collections.Counter()
+# The same, second by second (Unix time), so that a run with a fault in the
+# middle can be split into before and after it.
+timeline: collections.defaultdict[str, collections.Counter[int]] = collections.defaultdict(
+    collections.Counter
+)
 
 
 def classify(status: int, *, token_valid: bool, is_login: bool, message: str = "") -> str | None:
@@ -133,10 +139,13 @@ class SessionUser(FastHttpUser):
         is_login: bool = False,
     ) -> bool:
         headers = {"authorization": self.token} if auth and self.token else {}
+        second = int(time.time())
         if headers and path in PROTECTED:  # a public page serves an unknown token anonymously
             tries["session checks"] += 1
+            timeline["session checks"][second] += 1
         if is_login:
             tries["code checks"] += 1
+            timeline["code checks"][second] += 1
         url = API + path
         if params:
             url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
@@ -159,6 +168,7 @@ class SessionUser(FastHttpUser):
                 self._last_body = resp.text
                 return True
             failures[kind] += 1
+            timeline[kind][second] += 1
             if kind == SERVER_ERROR:
                 server_errors[str(resp.status_code)] += 1
             resp.failure(kind)
@@ -189,5 +199,6 @@ def write_summary(environment: Any, **_: Any) -> None:
         "nodes": dict(sorted(nodes.items())),
         "logins": dict(logins),
         "tries": dict(tries),
+        "timeline": {name: dict(sorted(counts.items())) for name, counts in timeline.items()},
     }
     Path(path).write_text(json.dumps(summary, indent=2) + "\n")

@@ -26,11 +26,23 @@ class Run:
     nodes: dict[str, int]
     session_checks: int  # requests sent with a token believed valid
     code_checks: int  # logins tried with a code just received
+    # Per class (and "session checks", "code checks"): Unix second -> count.
+    timeline: dict[str, dict[int, int]] = dataclasses.field(default_factory=dict)
 
     def lost(self, kind: str) -> str:
         """A loss class as a share of its chances: "12 of 340 (3.5 %)"."""
         of = self.session_checks if kind == SESSION_LOST else self.code_checks
         n = self.classes[kind]
+        return f"{n:,} of {of:,} ({100 * n / of:.1f} %)" if of else f"{n:,}"
+
+    def lost_between(self, kind: str, start: float, end: float) -> str:
+        """A loss class as a share of its chances, in [start, end) Unix time."""
+        chances = "session checks" if kind == SESSION_LOST else "code checks"
+
+        def total(name: str) -> int:
+            return sum(n for second, n in self.timeline.get(name, {}).items() if start <= second < end)
+
+        n, of = total(kind), total(chances)
         return f"{n:,} of {of:,} ({100 * n / of:.1f} %)" if of else f"{n:,}"
 
     def count(self, kind: str) -> str:
@@ -57,6 +69,10 @@ class Run:
             nodes=dict(extra["nodes"]),
             session_checks=int(extra.get("tries", {}).get("session checks", 0)),
             code_checks=int(extra.get("tries", {}).get("code checks", 0)),
+            timeline={
+                name: {int(second): int(n) for second, n in counts.items()}
+                for name, counts in extra.get("timeline", {}).items()
+            },
         )
 
 

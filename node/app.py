@@ -28,7 +28,7 @@ def create_app(settings: Settings) -> web.Application:
     if settings.session_store == "redis":
         app.cleanup_ctx.append(redis_ctx)
     app.cleanup_ctx.append(session_store_ctx)
-    setup_routes(app, sms_outbox=settings.sms_outbox)
+    setup_routes(app, sms_outbox=settings.sms_outbox, peers=settings.session_store == "replicated")
     return app
 
 

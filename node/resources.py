@@ -17,7 +17,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from . import db
-from .sessions import Limits, MemorySessionStore, RedisSessionStore, SessionStore
+from .sessions import Limits, MemorySessionStore, RedisSessionStore, ReplicatedSessionStore, SessionStore
 from .settings import Settings, mask_password
 from .typedefs import PG, REDIS, SETTINGS, STORE
 
@@ -97,11 +97,24 @@ async def session_store_ctx(app: web.Application) -> AsyncIterator[None]:
     store: SessionStore
     if settings.session_store == "redis":
         store = RedisSessionStore(app[REDIS], limits)
+    elif settings.session_store == "replicated":
+        store = ReplicatedSessionStore(
+            limits,
+            node_name=settings.node_name,
+            peers=settings.replication_peers,
+            secret_key=settings.secret_key,
+            delay_ms=settings.replication_delay_ms,
+        )
+        await store.start()  # caught up before this node serves anyone
     else:
         store = MemorySessionStore(limits)
     app[STORE] = store
     log.info("session store: %s", store.kind)
-    yield
+    try:
+        yield
+    finally:
+        if isinstance(store, ReplicatedSessionStore):
+            await store.close()
 
 
 def limits_from(settings: Settings) -> Limits:

@@ -11,7 +11,7 @@ import functools
 
 from aiohttp import web
 
-from . import views
+from . import replication, views
 
 ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     # (name, method, path, handler)
@@ -28,7 +28,13 @@ ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("dev.sms.latest", "GET", "/dev/sms/latest", views.latest_sms),
     ("openapi", "GET", "/openapi.json", views.openapi),
 )
-PATHS: dict[str, str] = {name: path for name, _, path, _ in ROUTES}
+# Between the nodes of SESSION_STORE=replicated only: not the API, not in
+# the OpenAPI document, refused by nginx.
+PEER_ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
+    ("replication.changes", "POST", "/internal/replication", replication.receive_changes),
+    ("replication.state", "GET", "/internal/replication", replication.send_state),
+)
+PATHS: dict[str, str] = {name: path for name, _, path, _ in ROUTES + PEER_ROUTES}
 
 # "/x/**" means /x and everything below it, as in Spring's path patterns.
 PUBLIC: tuple[str, ...] = (
@@ -45,6 +51,7 @@ PUBLIC: tuple[str, ...] = (
     "/readyz",
     "/dev/**",
     "/openapi.json",
+    "/internal/**",  # the peer key is checked instead
 )
 
 
@@ -61,8 +68,8 @@ def is_public(path: str) -> bool:
     return False
 
 
-def setup_routes(app: web.Application, *, sms_outbox: bool) -> None:
-    for name, method, path, handler in ROUTES:
+def setup_routes(app: web.Application, *, sms_outbox: bool, peers: bool = False) -> None:
+    for name, method, path, handler in ROUTES + (PEER_ROUTES if peers else ()):
         if name.startswith("dev.sms") and not sms_outbox:
             continue
         app.router.add_route(method, path, handler, name=name)

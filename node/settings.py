@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-SessionStoreKind = Literal["redis", "memory"]
-SESSION_STORES: tuple[SessionStoreKind, ...] = ("redis", "memory")
+SessionStoreKind = Literal["redis", "memory", "replicated"]
+SESSION_STORES: tuple[SessionStoreKind, ...] = ("redis", "memory", "replicated")
 
 
 class SettingsError(ValueError):
@@ -47,6 +47,11 @@ class Settings:
     send_per_day: int = 10
     session_max_age: int = 86400  # absolute lifetime; refreshes never extend it
     max_sessions_per_user: int = 0  # 0: no cap; else the oldest are dropped
+    # SESSION_STORE=replicated (Tomcat's DeltaManager): the other nodes'
+    # base URLs, and a lag added to every change sent, to make the window
+    # in which a peer does not yet know a change long enough to see.
+    replication_peers: tuple[str, ...] = ()
+    replication_delay_ms: int = 0
     # Stopping: how long to wait for nginx to close its connections, then
     # for the requests still running (see node.server).
     drain_timeout: float = 5.0
@@ -80,9 +85,15 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be positive")
-        for name in ("send_interval", "max_sessions_per_user"):
+        for name in ("send_interval", "max_sessions_per_user", "replication_delay_ms"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name.upper()} must not be negative")
+        for peer in self.replication_peers:
+            if urlsplit(peer).scheme not in ("http", "https") or not urlsplit(peer).hostname:
+                raise SettingsError(f"REPLICATION_PEERS must be http:// URLs, not {peer!r}")
+        if self.session_store == "replicated" and not self.secret_key:
+            # Peers prove to each other with it that a change comes from the cluster.
+            raise SettingsError("SESSION_STORE=replicated needs SECRET_KEY, the same on every node")
         if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
         if urlsplit(self.database_url).scheme not in ("postgres", "postgresql"):
@@ -144,6 +155,11 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "DRAIN_TIMEOUT": ("drain_timeout", float),
     "SHUTDOWN_TIMEOUT": ("shutdown_timeout", float),
     "LOG_LEVEL": ("log_level", str),
+    "REPLICATION_PEERS": (
+        "replication_peers",
+        lambda raw: tuple(p.strip() for p in raw.split(",") if p.strip()),
+    ),
+    "REPLICATION_DELAY_MS": ("replication_delay_ms", int),
 }
 
 

@@ -159,7 +159,9 @@ async def cluster_info(request: web.Request) -> web.StreamResponse:
     """GET /cluster/info: which node this is and where it keeps sessions
     (the demo page asks a few times to see every node behind nginx)."""
     settings = request.app[SETTINGS]
-    return ok({"node": settings.node_name, "store": settings.session_store})
+    return ok(
+        {"node": settings.node_name, "store": settings.session_store, "stats": request.app[STORE].stats()}
+    )
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:

@@ -43,6 +43,8 @@ import aiohttp
 import asyncpg
 from redis.asyncio import Redis
 
+from node.settings import SESSION_STORES
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 DB_NAME = "sessionlab"
@@ -55,6 +57,15 @@ class LaunchError(RuntimeError):
     """The cluster could not be started as asked; the message says why."""
 
 
+BALANCES = ("round_robin", "sticky")
+STRATEGIES = {
+    ("memory", "round_robin"): "in-process sessions, round robin (the bug)",
+    ("memory", "sticky"): "sticky sessions (in-process, pinned by cookie)",
+    ("replicated", "round_robin"): "session replication (every node holds every session)",
+    ("redis", "round_robin"): "shared session store (Redis)",
+}
+
+
 @dataclasses.dataclass
 class ClusterConfig:
     run_dir: Path
@@ -64,6 +75,11 @@ class ClusterConfig:
     redis_port: int = 16379
     pg_port: int = 15432
     session_store: str = "redis"
+    # How nginx spreads requests: round_robin, or sticky (a cookie pins each
+    # client to one node; see nginx/nginx.conf.template).
+    balance: str = "round_robin"
+    # SESSION_STORE=replicated: lag added to every change a node sends.
+    replication_delay_ms: int = 0
     # Given: the nodes use that server and the launcher starts none.
     redis_url: str | None = None
     database_url: str | None = None
@@ -87,8 +103,19 @@ class ClusterConfig:
             raise LaunchError(f"{self.nodes} nodes but {len(self.node_ports)} node ports")
         if not re.fullmatch(r"[1-9][0-9]*r/[sm]", self.login_rate):
             raise LaunchError(f"LOGIN_RATE must look like 20r/s or 600r/m, not {self.login_rate!r}")
-        if self.session_store not in ("redis", "memory"):
-            raise LaunchError(f"SESSION_STORE must be redis or memory, not {self.session_store!r}")
+        if self.session_store not in SESSION_STORES:
+            raise LaunchError(
+                f"SESSION_STORE must be one of {', '.join(SESSION_STORES)}, not {self.session_store!r}"
+            )
+        if self.balance not in BALANCES:
+            raise LaunchError(f"BALANCE must be one of {', '.join(BALANCES)}, not {self.balance!r}")
+        if self.replication_delay_ms < 0:
+            raise LaunchError("REPLICATION_DELAY_MS must not be negative")
+
+    @property
+    def strategy(self) -> str:
+        """The answer to the session problem this cluster runs, in words."""
+        return STRATEGIES.get((self.session_store, self.balance), f"{self.session_store}, {self.balance}")
 
     @classmethod
     def on_free_ports(cls, run_dir: Path, *, nodes: int = 3, **kwargs: Any) -> ClusterConfig:
@@ -466,6 +493,12 @@ def render_nginx(cfg: ClusterConfig) -> str:
             "run_dir": str(cfg.run_dir),
             "log_dir": str(cfg.log_dir),
             "servers": servers,
+            # consistent: a node that leaves moves only its own clients.
+            "balance": "hash $sticky_route consistent;" if cfg.balance == "sticky" else "# round robin",
+            "sticky_cookie": (
+                "add_header Set-Cookie $sticky_cookie always;" if cfg.balance == "sticky" else ""
+            ),
+            "strategy": cfg.strategy,
             "login_rate": cfg.login_rate,
             "login_burst": str(cfg.login_burst),
             "port": str(cfg.port),
@@ -507,6 +540,14 @@ def _node_env(cfg: ClusterConfig, index: int) -> dict[str, str]:
         # One key for all nodes: a code signed by one is checked by another.
         "SECRET_KEY": _secret_file(cfg.run_dir / "secret-key"),
         "PYTHONUNBUFFERED": "1",
+        **(
+            {
+                "REPLICATION_PEERS": ",".join(cfg.node_url(i) for i in range(1, cfg.nodes + 1) if i != index),
+                "REPLICATION_DELAY_MS": str(cfg.replication_delay_ms),
+            }
+            if cfg.session_store == "replicated"
+            else {}
+        ),
         **cfg.node_env,
     }
 
@@ -774,7 +815,7 @@ def _print_welcome(cfg: ClusterConfig) -> None:
     ]
     print(
         f"\n{_colour('1;32', 'Cluster ready:')} {cfg.url}  "
-        f"({cfg.nodes} nodes, session store: {cfg.session_store})\n"
+        f"({cfg.nodes} nodes; {cfg.strategy})\n"
         "Try it (send a code, log in with it, then ask three nodes who you are):\n" + "\n".join(lines) + "\n"
     )
 
@@ -815,7 +856,7 @@ def status(cfg: ClusterConfig) -> int:
                 lines.append(f"{name:<8} {cfg.node_url(index):<24} {state}")
         return lines
 
-    print(f"\nsession store: {cfg.session_store}    nginx: {cfg.url}")
+    print(f"\n{cfg.strategy}    nginx: {cfg.url}")
     print("\n".join(asyncio.run(probe())))
     return 0
 
@@ -910,7 +951,9 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--node-base-port", type=int, default=8081, help="first node's port")
     p_up.add_argument("--redis-port", type=int, default=16379)
     p_up.add_argument("--pg-port", type=int, default=15432)
-    p_up.add_argument("--session-store", choices=["redis", "memory"], default="redis")
+    p_up.add_argument("--session-store", choices=SESSION_STORES, default="redis")
+    p_up.add_argument("--balance", choices=BALANCES, default="round_robin")
+    p_up.add_argument("--replication-delay-ms", type=int, default=0)
     p_up.add_argument("--redis-url", default="", help="use this Redis instead of starting one")
     p_up.add_argument("--database-url", default="", help="use this Postgres instead of starting one")
     p_up.add_argument("--sms-outbox", choices=["on", "off"], default="on")
@@ -939,6 +982,8 @@ def main(argv: list[str] | None = None) -> int:
                     redis_port=args.redis_port,
                     pg_port=args.pg_port,
                     session_store=args.session_store,
+                    balance=args.balance,
+                    replication_delay_ms=args.replication_delay_ms,
                     redis_url=args.redis_url or None,
                     database_url=args.database_url or None,
                     sms_outbox=args.sms_outbox == "on",

@@ -135,7 +135,9 @@ def summary(results: dict[str, dict[str, bool]]) -> None:
     print(
         "\n  In memory each node sees only what it stored itself, so behind round robin a code is\n"
         "  'wrong' and a logged-in user a stranger on most requests. With Redis every node reads\n"
-        "  the same store: the fix the seed course teaches."
+        "  the same store: the fix the seed course teaches.\n"
+        "  The other answers, sticky sessions and session replication, are run and measured\n"
+        "  side by side by `make compare`."
     )
 
 
@@ -166,6 +168,7 @@ async def main_async(pace: float) -> int:
                             "1;35", "\nSESSION_STORE=memory: each node is a Tomcat with its own HttpSession"
                         )
                     )
+                print(f"Strategy: {cfg.strategy}")
                 story = Story(cfg, http, pace)
                 await story.walk()
                 results[store] = story.outcomes

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
@@ -71,11 +72,13 @@ def stop(locust: subprocess.Popen[bytes] | None) -> None:
 
 
 @contextlib.contextmanager
-def throwaway(store: str, *, nodes: int, name: str) -> Iterator[ClusterConfig]:
+def throwaway(store: str, *, nodes: int, name: str, **kwargs: Any) -> Iterator[ClusterConfig]:
     """A cluster of its own on free ports, removed afterwards.  Every locust
     user is 127.0.0.1: nginx's per-address login limit is lifted."""
     run_dir = new_run_dir(name)
-    cfg = ClusterConfig.on_free_ports(run_dir, nodes=nodes, session_store=store, login_rate="10000r/s")
+    cfg = ClusterConfig.on_free_ports(
+        run_dir, nodes=nodes, session_store=store, login_rate="10000r/s", **kwargs
+    )
     try:
         up(cfg, quiet=True)
         yield cfg

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -60,19 +61,25 @@ def redis_cluster(run_dirs: RunDirs) -> Iterator[ClusterConfig]:
         down(cfg, quiet=True)
 
 
-@pytest.fixture(scope="session")
-def memory_cluster(run_dirs: RunDirs, redis_cluster: ClusterConfig) -> Iterator[ClusterConfig]:
+def cluster_beside(shared: ClusterConfig, run_dir: Path, **kwargs: Any) -> Iterator[ClusterConfig]:
+    """A cluster of nodes and nginx of its own, on ``shared``'s Redis and
+    Postgres (nodes that keep sessions elsewhere never touch Redis)."""
     cfg = make_config(
-        run_dirs("memory"),
-        session_store="memory",
-        redis_url=redis_cluster.effective_redis_url(),
-        database_url=redis_cluster.effective_database_url(),
+        run_dir,
+        redis_url=shared.effective_redis_url(),
+        database_url=shared.effective_database_url(),
+        **kwargs,
     )
     try:
         up(cfg, quiet=True)
         yield cfg
     finally:
         down(cfg, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def memory_cluster(run_dirs: RunDirs, redis_cluster: ClusterConfig) -> Iterator[ClusterConfig]:
+    yield from cluster_beside(redis_cluster, run_dirs("memory"), session_store="memory")
 
 
 @pytest.fixture

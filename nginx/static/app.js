@@ -5,7 +5,7 @@
 
 const API = "/api";
 const $ = (id) => document.getElementById(id);
-const state = { store: null, nodes: [], sentBy: null, login: null, rows: [] };
+const state = { store: null, strategy: null, nodes: [], sentBy: null, login: null, rows: [] };
 
 async function call(method, path, { body, auth } = {}) {
   const headers = {};
@@ -20,7 +20,12 @@ async function call(method, path, { body, auth } = {}) {
   }
   let json = {};
   try { json = await resp.json(); } catch { json = { success: false, errorMsg: resp.statusText }; }
-  return { status: resp.status, node: resp.headers.get("X-Node") || "", json };
+  return {
+    status: resp.status,
+    node: resp.headers.get("X-Node") || "",
+    strategy: resp.headers.get("X-Strategy") || "",  // set by nginx: which answer this cluster runs
+    json,
+  };
 }
 
 function show(el, text, ok) {
@@ -33,7 +38,9 @@ async function discover() {
   for (let i = 0; i < 8; i++) {  // round robin: a few calls meet every node
     const r = await call("GET", "/cluster/info");
     if (r.status === 200) seen.set(r.json.data.node, r.json.data.store);
+    if (r.strategy) state.strategy = r.strategy;
   }
+  $("strategy").textContent = state.strategy || "unknown";
   state.nodes = [...seen.keys()].sort();
   const stores = new Set(seen.values());
   state.store = stores.size === 1 ? [...stores][0] : [...stores].join(" + ");
@@ -42,7 +49,8 @@ async function discover() {
   store.className = "store-" + state.store;
   $("store-note").textContent = state.store === "redis"
     ? "shared by every node: the fix (Redis 代替 session)"
-    : state.store === "memory" ? "each node keeps its own, like Tomcat's HttpSession: the bug" : "";
+    : state.store === "replicated" ? "each node keeps a copy of every session, like Tomcat's session replication"
+    : state.store === "memory" ? "each node keeps its own, like Tomcat's HttpSession" : "";
   $("nodes").innerHTML = state.nodes.map((n) => `<span>${n}</span>`).join("");
   explain();
 }
@@ -121,16 +129,27 @@ async function meTimesTen() {
 function explain() {
   const p = [];
   const memory = state.store === "memory";
+  const sticky = () => (state.strategy || "").startsWith("sticky");
   if (memory) {
     p.push("This cluster keeps sessions <b>in each node's memory</b>, like Tomcat's <code>HttpSession</code>. " +
       "What one node stores, the others never see: that is the cluster session-sharing problem (集群 session 共享问题).");
+    if (sticky()) {
+      p.push("But nginx pins this browser to one node (a <code>route</code> cookie: sticky sessions), so every request " +
+        "lands where your session is, until that node dies or restarts: then its users are logged out, and " +
+        "<code>make compare</code> shows it.");
+    }
+  } else if (state.store === "replicated") {
+    p.push("Every node keeps <b>a copy of every session</b> and sends each change to the others (Tomcat's session " +
+      "replication, which the seed course turns down): memory is spent once per node, and for a moment after a " +
+      "login another node may not know it yet. <code>make compare</code> measures both.");
   } else if (state.store === "redis") {
     p.push("This cluster keeps sessions <b>in Redis</b>, outside the nodes, which every node reads and writes. " +
       "That is the seed course's fix: Redis replaces the session (用 Redis 代替 session).");
   }
   if (state.sentBy) {
     p.push(`The code was stored by <b>${state.sentBy}</b>, under <code>login:code:{phone}</code> ` +
-      (memory ? "in its own memory." : "in Redis, for 2 minutes."));
+      (memory ? "in its own memory." : state.store === "replicated" ? "in its own memory, and sent a copy to every other node."
+        : "in Redis, for 2 minutes."));
   }
   if (state.login && !state.login.ok && state.login.msg === "wrong code") {
     p.push(memory && state.login.node !== state.sentBy
@@ -140,7 +159,8 @@ function explain() {
       : "The code was wrong, used already, or expired.");
   } else if (state.login && state.login.ok) {
     p.push(`<b>${state.login.node}</b> logged you in and stored your user under a random token ` +
-      (memory ? "in its own memory." : "in Redis (a hash, 30 minutes, pushed back on every request).") +
+      (memory ? "in its own memory." : state.store === "replicated" ? "in its memory, and sent a copy to every other node."
+        : "in Redis (a hash, 30 minutes, pushed back on every request).") +
       " The token went back to this page, which sends it with every request.");
   }
   if (state.rows.length) {
@@ -148,7 +168,7 @@ function explain() {
     const lost = state.rows.filter((r) => !r.found);
     if (!lost.length) {
       p.push(`All ten requests found your session, whichever node answered (${[...new Set(found.map((r) => r.node))].sort().join(", ")}): ` +
-        "they all read the same Redis. Each one also pushed the session's expiry back, as a session's would be (续期).");
+        (state.store === "redis" ? "they all read the same Redis. " : state.store === "replicated" ? "each holds a copy. " : "") + "Each one also pushed the session's expiry back, as a session's would be (续期).");
     } else if (!found.length) {
       p.push("No request found a session: you are not logged in (no token, or one that is no longer valid).");
     } else {

@@ -1,8 +1,9 @@
 """Where login state lives: one interface, a backend per store.
 
 The handlers and middlewares talk only to :class:`SessionStore`; which
-backend they get is decided by ``SESSION_STORE`` alone, so the two modes
-differ in where the state lives and in nothing else.
+backend they get is decided by ``SESSION_STORE`` alone (redis, memory or
+replicated), so the modes differ in where the state lives and in nothing
+else.
 """
 
 from .base import (
@@ -19,6 +20,7 @@ from .base import (
 )
 from .memory_store import MemorySessionStore
 from .redis_store import RedisSessionStore
+from .replicated_store import ReplicatedSessionStore
 
 __all__ = [
     "LOGIN_CODE_KEY",
@@ -31,6 +33,7 @@ __all__ = [
     "MemorySessionStore",
     "RedisSessionStore",
     "Refusal",
+    "ReplicatedSessionStore",
     "SessionStore",
     "phone_tag",
 ]

@@ -18,7 +18,7 @@ import abc
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ..models import UserDTO
 
@@ -126,6 +126,10 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def end_sessions(self, session_ids: list[str]) -> int:
         """End these sessions; how many of them were alive."""
+
+    def stats(self) -> dict[str, Any]:
+        """What /cluster/info shows of the store, for the comparisons."""
+        return {"kind": self.kind}
 
     @abc.abstractmethod
     async def ping(self) -> None:

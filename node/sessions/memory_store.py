@@ -78,27 +78,28 @@ class MemorySessionStore(SessionStore):
             return Attempt("none")
         code["tries"] += 1
         if code["tries"] > self.limits.code_max_tries:
-            self._data.pop(f"code:{phone}", None)
+            self._drop(f"code:{phone}")
             return Attempt("burned")
+        self._changed(f"code:{phone}")
         return Attempt("judge", mac=code["mac"])
 
     async def consume_code(self, phone: str, mac: str) -> bool:
         code = self._get(f"code:{phone}")
         if code is None or code["mac"] != mac:
             return False
-        del self._data[f"code:{phone}"]
-        self._data.pop(f"fail:{phone}", None)
+        self._drop(f"code:{phone}")
+        self._drop(f"fail:{phone}")
         return True
 
     async def record_failure(self, phone: str) -> bool:
         code = self._get(f"code:{phone}")
         if code is not None and code["tries"] >= self.limits.code_max_tries:
-            del self._data[f"code:{phone}"]
+            self._drop(f"code:{phone}")
         fails = (self._get(f"fail:{phone}") or 0) + 1
         if fails >= self.limits.phone_max_failures:
             self._put(f"lock:{phone}", True, self.limits.phone_lockout)
-            self._data.pop(f"fail:{phone}", None)
-            self._data.pop(f"code:{phone}", None)
+            self._drop(f"fail:{phone}")
+            self._drop(f"code:{phone}")
             return True
         self._put(f"fail:{phone}", fails, self.limits.failure_window)
         return False
@@ -124,18 +125,50 @@ class MemorySessionStore(SessionStore):
             del self._data[key]
             return None
         self._data[key].deadline = now + left
+        self._changed(key)
         return session.user  # type: ignore[no-any-return]
 
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
         return [sid for sid in session_ids if self._get(f"token:{sid}") is not None]
 
     async def end_sessions(self, session_ids: list[str]) -> int:
-        return sum(self._data.pop(f"token:{sid}", None) is not None for sid in session_ids)
+        return sum(self._drop(f"token:{sid}") for sid in session_ids)
+
+    def stats(self) -> dict[str, Any]:
+        # Counted, not tracked: /cluster/info is asked rarely.
+        return {**super().stats(), "sessions": sum(k.startswith("token:") for k in self._data)}
 
     async def ping(self) -> None:
         return None
 
     # --- the dict with deadlines ---------------------------------------------
+    def _changed(self, key: str) -> None:
+        """Called after every write to ``key`` (not after expiry, which every
+        copy does by itself at the same deadline): the hook replication uses."""
+
+    def _drop(self, key: str) -> bool:
+        """Delete ``key``; whether it was there."""
+        there = self._data.pop(key, None) is not None
+        self._changed(key)
+        return there
+
+    def entries(self) -> list[tuple[str, Any, float]]:
+        """Every live entry: (key, value, deadline)."""
+        now = self._clock()
+        return [(key, e.value, e.deadline) for key, e in list(self._data.items()) if e.deadline > now]
+
+    def restore(self, key: str, value: Any, deadline: float | None) -> None:
+        """Set (or, with no deadline, delete) an entry as another copy has
+        it, without calling the write hook: what arrives is not sent on."""
+        if deadline is None:
+            self._data.pop(key, None)
+            return
+        now = self._clock()
+        self._sweep(now)
+        if deadline > now:
+            self._data[key] = _Entry(value, deadline)
+            heapq.heappush(self._deadlines, (deadline, key))
+
     def _get(self, key: str) -> Any:
         entry = self._data.get(key)
         if entry is None:
@@ -158,6 +191,7 @@ class MemorySessionStore(SessionStore):
         deadline = now + ttl
         self._data[key] = _Entry(value, deadline)
         heapq.heappush(self._deadlines, (deadline, key))
+        self._changed(key)
 
     def _sweep(self, now: float) -> None:
         while self._deadlines and self._deadlines[0][0] <= now:

@@ -136,6 +136,7 @@ class _TickBatch:
         self._sha = hashlib.sha1(script.encode()).hexdigest()
         self._waiting: list[tuple[str, int, int, asyncio.Future[Any]]] = []
         self._sending: set[asyncio.Task[None]] = set()
+        self.round_trips = 0
 
     def run(self, key: str, now: int, ttl: int) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
@@ -175,6 +176,7 @@ class _TickBatch:
                 future.set_result(result)
 
     async def _pipeline(self, batch: list[tuple[str, int, int, asyncio.Future[Any]]]) -> list[Any]:
+        self.round_trips += 1
         async with self._redis.pipeline(transaction=False) as pipe:
             for key, now, ttl, _ in batch:
                 pipe.evalsha(self._sha, 1, key, now, ttl)
@@ -192,9 +194,11 @@ class RedisSessionStore(SessionStore):
         self._consume_code = redis.register_script(_CONSUME_CODE)
         self._record_failure = redis.register_script(_RECORD_FAILURE)
         self._load_and_touch = _TickBatch(redis, _LOAD_AND_TOUCH)
+        self._round_trips = 0  # of every call but the batched reads, which count their own
 
     # --- codes ------------------------------------------------------------
     async def save_code(self, phone: str, mac: str) -> Refusal | None:
+        self._round_trips += 1
         tag, lim = phone_tag(phone), self.limits
         status, wait = await self._save_code(
             keys=[LOGIN_CODE_KEY + tag, LOGIN_SENT_KEY + tag, LOGIN_LOCK_KEY + tag],
@@ -210,6 +214,7 @@ class RedisSessionStore(SessionStore):
         return None if status == "ok" else Refusal(status, int(wait) / 1000)
 
     async def take_attempt(self, phone: str) -> Attempt:
+        self._round_trips += 1
         tag = phone_tag(phone)
         status, mac, wait = await self._take_attempt(
             keys=[LOGIN_CODE_KEY + tag, LOGIN_LOCK_KEY + tag], args=[self.limits.code_max_tries]
@@ -217,10 +222,12 @@ class RedisSessionStore(SessionStore):
         return Attempt(status, mac, int(wait) / 1000)
 
     async def consume_code(self, phone: str, mac: str) -> bool:
+        self._round_trips += 1
         tag = phone_tag(phone)
         return bool(await self._consume_code(keys=[LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag], args=[mac]))
 
     async def record_failure(self, phone: str) -> bool:
+        self._round_trips += 1
         tag, lim = phone_tag(phone), self.limits
         locked = await self._record_failure(
             keys=[LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag, LOGIN_LOCK_KEY + tag],
@@ -235,6 +242,7 @@ class RedisSessionStore(SessionStore):
 
     # --- sessions ------------------------------------------------------------
     async def save_user(self, session_id: str, user: UserDTO) -> None:
+        self._round_trips += 1
         now, lim = self._now_ms(), self.limits
         key = LOGIN_USER_KEY + session_id
         fields: dict[EncodableT, EncodableT] = {k: v for k, v in user.to_hash().items()}
@@ -257,6 +265,7 @@ class RedisSessionStore(SessionStore):
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
         if not session_ids:
             return []
+        self._round_trips += 1
         # One EXISTS each, not one for all: Redis Cluster needs one slot per command.
         async with self._redis.pipeline(transaction=False) as pipe:
             for sid in session_ids:
@@ -267,6 +276,7 @@ class RedisSessionStore(SessionStore):
     async def end_sessions(self, session_ids: list[str]) -> int:
         if not session_ids:
             return 0
+        self._round_trips += 1
         async with self._redis.pipeline(transaction=False) as pipe:
             for sid in session_ids:
                 pipe.delete(LOGIN_USER_KEY + sid)
@@ -274,6 +284,9 @@ class RedisSessionStore(SessionStore):
 
     async def ping(self) -> None:
         await self._redis.ping()
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), "roundTrips": self._round_trips + self._load_and_touch.round_trips}
 
 
 def _ms(seconds: float) -> int:

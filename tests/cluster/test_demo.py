@@ -63,6 +63,7 @@ def test_in_redis_mode_every_row_is_green(browser: Browser, redis_cluster: Clust
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
     login, rows = log_in_and_ask_ten_times(page, redis_cluster.url + "/")
     assert page.inner_text("#store") == "redis"
+    assert page.inner_text("#strategy") == "shared session store (Redis)"
     assert [chip.inner_text() for chip in page.query_selector_all("#nodes span")] == [
         "node1",
         "node2",
@@ -84,6 +85,7 @@ def test_in_memory_mode_the_login_fails_or_most_rows_are_red(
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
     login, rows = log_in_and_ask_ten_times(page, memory_cluster.url + "/")
     assert page.inner_text("#store") == "memory"
+    assert page.inner_text("#strategy") == "in-process sessions, round robin (the bug)"
     if "wrong code" in login:  # the code went to one node, the login to another
         assert rows == ["bad"] * 10
         assert "never saw that code" in page.inner_text("#explain")
@@ -104,6 +106,8 @@ def test_make_demo_tells_the_story_and_ends_with_the_fix() -> None:
     assert "\033[" not in out  # no colour codes when not on a terminal
     assert "node2 said: 'wrong code'" in out and "to node2 the user is a stranger" in out
     assert "node2 accepted the code and logged the user in" in out
+    assert "Strategy: in-process sessions, round robin (the bug)" in out
+    assert "Strategy: shared session store (Redis)" in out
     table = out.split("Side by side", 1)[1]
     assert re.search(r"code sent via node1, login via node2\s+fails\s+works", table)
     assert re.search(r"logout on node2 seen by node1\s+fails\s+works", table)

@@ -44,6 +44,22 @@ def test_make_loadtest_compare_shows_memory_mode_losing_and_redis_mode_not() -> 
     assert memory_lost > 0
 
 
+def test_make_compare_runs_every_strategy_through_the_fault_and_prints_one_table() -> None:
+    out = make("compare", "USERS=6", "DURATION=10", "STRATEGIES=sticky,replicated,redis", timeout=400)
+    header = re.search(r"^\|  \| (.*) \|$", out, re.M).group(1)  # type: ignore[union-attr]
+    assert header.split(" | ") == ["sticky sessions", "session replication", "shared store (Redis)"]
+    for when in ("before", "after"):
+        assert count(out, f"sessions lost {when} the fault", 2) == 0  # Redis
+    window = re.search(r"^\| consistency window .*\|$", out, re.M).group(0)  # type: ignore[union-attr]
+    assert window.split(" | ")[1].startswith("never") and "ms" in window.split(" | ")[2]
+    assert re.search(
+        r"^\| node memory per 10,000 sessions, per node \(share held\) \|.*\((0\.9\d|1\.\d\d) of them\)",
+        out,
+        re.M,
+    )
+    assert re.search(r"saved reports/compare-[\d-]+\.md", out)
+
+
 def test_make_bench_runs_and_prints_its_table() -> None:
     out = make(
         "bench",

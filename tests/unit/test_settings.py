@@ -47,6 +47,8 @@ def test_the_env_table_names_every_field() -> None:
         ("REDIS_URL", "http://x"),
         ("DATABASE_URL", "mysql://x"),
         ("NODE_NAME", "node 1"),
+        ("REPLICATION_PEERS", "127.0.0.1:8082"),
+        ("REPLICATION_DELAY_MS", "-1"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(var: str, value: str) -> None:
@@ -58,3 +60,20 @@ def test_passwords_are_masked_in_what_is_logged() -> None:
     settings = Settings(database_url="postgresql://postgres:s3cret@127.0.0.1:5432/db")
     assert "s3cret" not in str(settings.redacted())
     assert mask_password("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_replication_peers_are_a_comma_separated_list() -> None:
+    settings = Settings.from_env(
+        {
+            "SESSION_STORE": "replicated",
+            "SECRET_KEY": "k",
+            "REPLICATION_PEERS": "http://127.0.0.1:8082, http://127.0.0.1:8083,",
+        }
+    )
+    assert settings.replication_peers == ("http://127.0.0.1:8082", "http://127.0.0.1:8083")
+
+
+def test_replication_needs_the_shared_secret_key() -> None:
+    # Without it a peer could not tell a change from the cluster from a forged one.
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        Settings.from_env({"SESSION_STORE": "replicated"})

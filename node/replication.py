@@ -1,0 +1,53 @@
+"""The peer endpoints of SESSION_STORE=replicated (node/sessions/replicated_store.py).
+
+Registered only in that mode, answered only to a caller with the peer key
+(derived from SECRET_KEY), and refused by nginx as well: a change applied
+here is a session created, so no client may send one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from .envelope import ApiError, ok
+from .sessions.replicated_store import PEER_KEY_HEADER, ReplicatedSessionStore, peer_key
+from .tokens import same_mac
+from .typedefs import SETTINGS, STORE
+
+# Far above the API's 16 KiB: a batch holds every change of a busy moment.
+MAX_BATCH = 64 * 1024 * 1024
+
+
+async def receive_changes(request: web.Request) -> web.StreamResponse:
+    """POST /internal/replication {from, changes}: a peer's writes."""
+    store = _store(request)
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > MAX_BATCH:
+            raise ApiError(413, "request body too large")
+    try:
+        changes = json.loads(body)["changes"]
+        if not isinstance(changes, list):
+            raise ValueError("changes must be a list")
+        store.apply(changes)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ApiError(400, f"not a batch of changes: {exc}") from None
+    return ok()
+
+
+async def send_state(request: web.Request) -> web.StreamResponse:
+    """GET /internal/replication: everything this node holds, for a peer
+    that is starting."""
+    return ok({"changes": _store(request).state()})
+
+
+def _store(request: web.Request) -> ReplicatedSessionStore:
+    sent = request.headers.get(PEER_KEY_HEADER, "")
+    if not same_mac(sent, peer_key(request.app[SETTINGS].secret_key)):
+        raise ApiError(403, "not a peer of this node")
+    store = request.app[STORE]
+    assert isinstance(store, ReplicatedSessionStore)  # the routes exist in that mode only
+    return store

@@ -1,0 +1,259 @@
+"""`make compare`: every answer to the session problem, through the same load
+and the same fault, in one table.
+
+For each strategy, on a throwaway cluster of its own (free ports on
+127.0.0.1, removed afterwards):
+
+    t = 0            locust starts USERS users (loadtest/locustfile.py)
+    t = 40% of run   node2 is killed with SIGKILL; supervisord starts it again
+    t = 100%         locust stops
+
+then, with the load stopped, what each node holds (/cluster/info) and how
+long a login on node1 takes to be known on node2 (the consistency window).
+The table is printed and saved under reports/.  Traffic goes only to
+127.0.0.1, and every run stops by itself.
+
+The strategies, chosen by flags only (the handlers are the same code):
+
+    memory       in-process, round robin   SESSION_STORE=memory (the bug)
+    sticky       sticky sessions           SESSION_STORE=memory BALANCE=sticky
+    replicated   session replication       SESSION_STORE=replicated
+    redis        shared store (Redis)      SESSION_STORE=redis (the seeds' fix)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from loadtest.classes import CODE_LOST, SERVER_ERROR, SESSION_LOST
+from loadtest.report import Run, markdown_table
+from node.models import UserDTO
+from node.routes import PATHS
+from node.sessions import Limits, MemorySessionStore
+from scripts.chaos import _kill
+from scripts.cluster import ROOT, ClusterConfig
+from scripts.loadrun import REPORTS, finish, save, start_locust, stop, throwaway
+
+# --strategies name -> (column title, cluster)
+STRATEGIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "memory": ("in-process, round robin", {"store": "memory"}),
+    "sticky": ("sticky sessions", {"store": "memory", "balance": "sticky"}),
+    "replicated": ("session replication", {"store": "replicated"}),
+    "redis": ("shared store (Redis)", {"store": "redis"}),
+}
+FAULT_AT = 0.4
+KILLED = 2  # node2
+
+
+def _say(message: str) -> None:
+    print(f"\033[1m==>\033[0m {message}", flush=True)
+
+
+def bytes_per_session(count: int = 10_000) -> float:
+    """Python heap a session costs a node's in-process store (tracemalloc)."""
+
+    async def fill() -> MemorySessionStore:
+        store = MemorySessionStore(Limits())
+        for i in range(count):
+            await store.save_user(f"{i:032x}", UserDTO(id=10**9 + i, nick_name=f"user_{i:010d}"))
+        return store
+
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    store = asyncio.run(fill())
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(store) == count
+    return (after - before) / count
+
+
+async def node_stats(cfg: ClusterConfig) -> dict[int, dict[str, Any]]:
+    """Each node's /cluster/info stats; a node that does not answer is left out."""
+    out: dict[int, dict[str, Any]] = {}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
+        for index in range(1, cfg.nodes + 1):
+            try:
+                async with http.get(cfg.node_url(index) + PATHS["cluster.info"]) as resp:
+                    out[index] = (await resp.json())["data"]["stats"]
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError):
+                pass
+    return out
+
+
+async def live_sessions(cfg: ClusterConfig) -> int:
+    """Sessions the cluster started and did not end (Postgres's list of them)."""
+    conn = await asyncpg.connect(cfg.effective_database_url())
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM tb_session"))
+    finally:
+        await conn.close()
+
+
+async def consistency_window(cfg: ClusterConfig, trials: int, cap: float = 3.0) -> list[float | None]:
+    """For each trial: log in on node1, then ask node2 at once and again every
+    5 ms until it knows the session; seconds, or None if not within ``cap``."""
+    out: list[float | None] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        for _ in range(trials):
+            token = await _log_in(http, cfg.node_url(1))
+            started = time.monotonic()
+            seen: float | None = None
+            while time.monotonic() - started < cap:
+                async with http.get(
+                    cfg.node_url(2) + PATHS["user.me"], headers={"authorization": token}
+                ) as resp:
+                    if resp.status == 200:
+                        seen = time.monotonic() - started
+                        break
+                await asyncio.sleep(0.005)
+            out.append(seen)
+    return out
+
+
+async def _log_in(http: aiohttp.ClientSession, base: str) -> str:
+    phone = "139" + f"{secrets.randbelow(10**8):08d}"
+    async with http.post(base + PATHS["user.code"], params={"phone": phone}) as resp:
+        resp.raise_for_status()
+    async with http.get(base + PATHS["dev.sms.latest"], params={"phone": phone}) as resp:
+        code = (await resp.json())["data"]["code"]
+    async with http.post(base + PATHS["user.login"], json={"phone": phone, "code": code}) as resp:
+        resp.raise_for_status()
+        return str((await resp.json())["data"])
+
+
+def run_one(
+    name: str, spec: dict[str, Any], *, users: int, duration: int, nodes: int, stamp: str, per_session: float
+) -> dict[str, str]:
+    prefix = REPORTS / f"compare-{stamp}-{spec['store']}-{spec.get('balance', 'round_robin')}"
+    locust: subprocess.Popen[bytes] | None = None
+    extra = {"balance": spec["balance"]} if "balance" in spec else {}
+    _say(f"{name}: starting a throwaway cluster ({nodes} nodes)")
+    with throwaway(spec["store"], nodes=nodes, name="compare", **extra) as cfg:
+        try:
+            _say(f"{name}: {users} users for {duration} s through {cfg.url}; node{KILLED} killed at "
+                 f"{FAULT_AT * duration:.0f} s")  # fmt: skip
+            locust = start_locust(cfg.url, users=users, spawn_rate=users, duration=duration, prefix=prefix)
+            began = time.time()
+            # A schedule, not a wait for a condition: the fault at a set time.
+            threading.Event().wait(FAULT_AT * duration)
+            before_kill = asyncio.run(node_stats(cfg)).get(KILLED, {})
+            fault = time.time()
+            _kill(cfg, f"nodes:node{KILLED}")
+            run = finish(locust, prefix, timeout=duration + 60)
+        finally:
+            stop(locust)
+        end = time.time() + 1
+        stats = asyncio.run(node_stats(cfg))
+        live = asyncio.run(live_sessions(cfg))
+        trials = 10 if spec["store"] in ("redis", "replicated") else 2
+        window = asyncio.run(consistency_window(cfg, trials, cap=3.0 if trials == 10 else 1.0))
+    return _row(run, spec, began, fault, end, stats, before_kill, live, window, per_session)
+
+
+def _row(
+    run: Run,
+    spec: dict[str, Any],
+    began: float,
+    fault: float,
+    end: float,
+    stats: dict[int, dict[str, Any]],
+    before_kill: dict[str, Any],
+    live: int,
+    window: list[float | None],
+    per_session: float,
+) -> dict[str, str]:
+    held = [s.get("sessions", 0) for s in stats.values()]
+    mean_held = statistics.mean(held) if held else 0.0
+    if spec["store"] == "redis":
+        memory = "0 (in Redis: see make bench)"
+    else:
+        share = mean_held / live if live else 0.0
+        memory = f"{share * 10_000 * per_session / 1e6:.1f} MB ({share:.2f} of them)"
+    seen = [w for w in window if w is not None]
+    if not seen:
+        consistency = "never (another node never learns it)"
+    elif len(seen) < len(window):
+        consistency = f"{len(window) - len(seen)} of {len(window)} never; others {1000 * max(seen):.0f} ms"
+    elif max(seen) == 0 or spec["store"] == "redis":
+        consistency = f"none: known at the first request ({1000 * max(seen):.1f} ms)"
+    else:
+        consistency = f"median {1000 * statistics.median(seen):.1f} ms, max {1000 * max(seen):.1f} ms"
+    trips = sum(s.get("roundTrips", 0) for s in stats.values()) + before_kill.get("roundTrips", 0)
+    served = sum(n for node, n in run.nodes.items() if node.startswith("node"))
+    return {
+        "requests/s": f"{run.rps:,.0f}",
+        # By whole seconds (the locustfile counts per second): the second the
+        # fault falls in counts as after it.
+        "sessions lost before the fault": run.lost_between(SESSION_LOST, began - 1, int(fault)),
+        "sessions lost after the fault": run.lost_between(SESSION_LOST, int(fault), end),
+        "codes lost": run.lost(CODE_LOST),
+        "server errors": run.count(SERVER_ERROR),
+        "node memory per 10,000 sessions, per node (share held)": memory,
+        "consistency window (login on node1, then node2)": consistency,
+        "Redis round trips per request": f"{trips / served:.2f}"
+        if spec["store"] == "redis" and served
+        else "0",
+        "requests by node": ", ".join(f"{node} {n:,}" for node, n in run.nodes.items()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.compare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=30, help="seconds of load per strategy (at least 10)")
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument(
+        "--strategies", default=",".join(STRATEGIES), help="comma-separated: " + ", ".join(STRATEGIES)
+    )
+    args = parser.parse_args(argv)
+    if args.duration < 10:
+        parser.error("--duration must be at least 10 s: the fault needs time before and after it")
+    if args.nodes < 2:
+        parser.error("--nodes must be at least 2: one is killed while the others serve")
+    chosen = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    if unknown := [s for s in chosen if s not in STRATEGIES]:
+        parser.error(f"unknown strategies: {', '.join(unknown)}")
+    REPORTS.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    per_session = bytes_per_session()
+    _say(f"an in-process session costs a node {per_session:.0f} bytes of Python heap (tracemalloc)")
+
+    results = {
+        STRATEGIES[key][0]: run_one(
+            STRATEGIES[key][0],
+            STRATEGIES[key][1],
+            users=args.users,
+            duration=args.duration,
+            nodes=args.nodes,
+            stamp=stamp,
+            per_session=per_session,
+        )
+        for key in chosen
+    }
+    measures = list(next(iter(results.values())))
+    table = markdown_table(["", *results], [[m, *(r[m] for r in results.values())] for m in measures])
+    text = (
+        f"{args.users} users for {args.duration} s per strategy, {args.nodes} nodes, through nginx on "
+        f"127.0.0.1; node{KILLED} killed with SIGKILL at {FAULT_AT * args.duration:.0f} s and restarted by "
+        f"supervisord.  An in-process session costs {per_session:.0f} bytes of a node's heap.\n\n{table}"
+    )
+    out = save(f"compare-{stamp}", "make compare", text)
+    print("\n" + out.read_text() + f"\nsaved {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
