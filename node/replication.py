@@ -33,7 +33,7 @@ async def receive_changes(request: web.Request) -> web.StreamResponse:
         if not isinstance(changes, list):
             raise ValueError("changes must be a list")
         store.apply(changes)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ApiError(400, f"not a batch of changes: {exc}") from None
     return ok()
 

@@ -37,4 +37,6 @@ def session_id(token: str) -> str:
 
 def same_mac(a: str, b: str) -> bool:
     """Compare two hashes in constant time."""
-    return hmac.compare_digest(a.encode(), b.encode())
+    # surrogateescape: a header aiohttp could not decode arrives with lone
+    # surrogates, which plain encode() would turn into a 500.
+    return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape"))

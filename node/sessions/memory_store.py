@@ -50,6 +50,7 @@ class MemorySessionStore(SessionStore):
         super().__init__(limits, clock=clock)
         self._data: dict[str, _Entry] = {}
         self._deadlines: list[tuple[float, str]] = []
+        self._counted: tuple[float, int] = (-1e9, 0)  # (when, sessions)
 
     def __len__(self) -> int:
         return len(self._data)
@@ -125,7 +126,7 @@ class MemorySessionStore(SessionStore):
             del self._data[key]
             return None
         self._data[key].deadline = now + left
-        self._changed(key)
+        self._touched(key)
         return session.user  # type: ignore[no-any-return]
 
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
@@ -135,8 +136,12 @@ class MemorySessionStore(SessionStore):
         return sum(self._drop(f"token:{sid}") for sid in session_ids)
 
     def stats(self) -> dict[str, Any]:
-        # Counted, not tracked: /cluster/info is asked rarely.
-        return {**super().stats(), "sessions": sum(k.startswith("token:") for k in self._data)}
+        # Counted, not tracked, and at most once a second: /cluster/info is
+        # public, and the count walks every key.
+        now = time.monotonic()
+        if now - self._counted[0] >= 1.0:
+            self._counted = (now, sum(k.startswith("token:") for k in self._data))
+        return {**super().stats(), "sessions": self._counted[1]}
 
     async def ping(self) -> None:
         return None
@@ -145,6 +150,9 @@ class MemorySessionStore(SessionStore):
     def _changed(self, key: str) -> None:
         """Called after every write to ``key`` (not after expiry, which every
         copy does by itself at the same deadline): the hook replication uses."""
+
+    def _touched(self, key: str) -> None:
+        """Called after ``key``'s deadline alone moved (a session refreshed)."""
 
     def _drop(self, key: str) -> bool:
         """Delete ``key``; whether it was there."""
@@ -160,13 +168,32 @@ class MemorySessionStore(SessionStore):
     def restore(self, key: str, value: Any, deadline: float | None) -> None:
         """Set (or, with no deadline, delete) an entry as another copy has
         it, without calling the write hook: what arrives is not sent on."""
-        if deadline is None:
+        now = self._clock()
+        if deadline is None or deadline <= now:
             self._data.pop(key, None)
             return
-        now = self._clock()
         self._sweep(now)
-        if deadline > now:
+        entry = self._data.get(key)
+        if entry is None:
             self._data[key] = _Entry(value, deadline)
+            heapq.heappush(self._deadlines, (deadline, key))
+        else:
+            entry.value = value
+            self._move(entry, key, deadline)
+
+    def extend(self, key: str, deadline: float) -> None:
+        """Push a live entry's deadline to ``deadline`` (never back, never
+        creating it): a refresh another copy saw."""
+        entry = self._data.get(key)
+        if entry is not None and entry.deadline > self._clock() and deadline > entry.deadline:
+            self._move(entry, key, deadline)
+
+    def _move(self, entry: _Entry, key: str, deadline: float) -> None:
+        entry.deadline = deadline
+        # Only an earlier deadline needs a new place in the heap: the sweep
+        # re-queues an entry whose deadline moved later when its place comes up.
+        if deadline < entry.queued:
+            entry.queued = deadline
             heapq.heappush(self._deadlines, (deadline, key))
 
     def _get(self, key: str) -> Any:

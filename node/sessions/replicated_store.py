@@ -18,7 +18,13 @@ Changes go as JSON over HTTP, ``POST /internal/replication``, each carrying
 the key derived from ``SECRET_KEY`` (nginx refuses the path too).  What is
 sent is the entry's state after the write (value and deadline), not the
 operation, so the writes of one event-loop tick to one key go as one, and a
-change that arrives twice does no harm.
+change that arrives twice does no harm.  Each write carries a version (the
+writer's clock, then its name) and a copy applies only a newer one, deletions
+included, so a change that arrives late never undoes a later one (a refresh
+racing a logout must not bring the session back).  A refresh travels as a
+"touch", which moves a deadline but never creates an entry.  A batch a peer
+refuses is tried again for a few seconds (a peer restarting is back by then),
+then dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,10 +49,16 @@ log = logging.getLogger(__name__)
 
 REPLICATION_PATH = "/internal/replication"
 PEER_KEY_HEADER = "X-Replication-Key"
-_PEER_TIMEOUT = aiohttp.ClientTimeout(total=2)
+_SEND_TIMEOUT = aiohttp.ClientTimeout(total=2)
+_CATCH_UP_TIMEOUT = aiohttp.ClientTimeout(total=10)
 _MAX_QUEUED = 10_000  # batches waiting for one peer; past that they are dropped
+_RETRY_FOR = 10.0  # seconds a peer may refuse before its batches are dropped
+_FORGET_DELETIONS_AFTER = 600.0
+_TOUCH = {"touch": True}  # a change's value that means: move the deadline only
 
-Change = list[Any]  # [key, encoded value or None, deadline or None]
+# [key, value or None (deleted) or _TOUCH, deadline or None, [time, node]]
+Change = list[Any]
+Version = tuple[float, str]
 
 
 def peer_key(secret_key: str) -> str:
@@ -68,7 +81,7 @@ def decode(obj: Any) -> Any:
             user = UserDTO(id=int(s["id"]), nick_name=str(s["nickName"]), icon=str(s["icon"]))
             return _Session(user, float(s["exp"]))
         return obj["v"]
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, OverflowError) as exc:
         raise ValueError(f"not a value: {exc!r}") from None
 
 
@@ -76,7 +89,7 @@ class _Peer:
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/") + REPLICATION_PATH
         self.queue: asyncio.Queue[tuple[float, list[Change]]] = asyncio.Queue(_MAX_QUEUED)
-        self.reachable = True
+        self.refusing_since: float | None = None
         self.task: asyncio.Task[None] | None = None
 
 
@@ -98,28 +111,33 @@ class ReplicatedSessionStore(MemorySessionStore):
         self._peers = [_Peer(url) for url in peers]
         self._headers = {PEER_KEY_HEADER: peer_key(secret_key)}
         self._delay = delay_ms / 1000
-        self._dirty: dict[str, None] = {}  # insertion-ordered set
+        self._dirty: dict[str, bool] = {}  # key -> written (True) or only touched
+        # The version of the last write applied to each key, deletions
+        # included, with how long it must be remembered.
+        self._versions: dict[str, tuple[Version, float]] = {}
         self._http: aiohttp.ClientSession | None = None
-        self.counts = {"batchesSent": 0, "changesSent": 0, "sendFailures": 0, "dropped": 0, "received": 0}
+        self.counts = {"batchesSent": 0, "changesSent": 0, "retries": 0, "dropped": 0, "received": 0}
         self.caught_up: dict[str, Any] = {"from": None, "entries": 0}
 
     # --- life ---------------------------------------------------------------
     async def start(self) -> None:
         """Catch up from the first peer that answers, then start sending."""
-        self._http = aiohttp.ClientSession(timeout=_PEER_TIMEOUT, headers=self._headers)
+        self._http = aiohttp.ClientSession(timeout=_SEND_TIMEOUT, headers=self._headers)
         for peer in self._peers:
             try:
-                async with self._http.get(peer.url) as resp:
+                async with self._http.get(peer.url, timeout=_CATCH_UP_TIMEOUT) as resp:
                     resp.raise_for_status()
-                    body = await resp.json()
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    changes = (await resp.json())["data"]["changes"]
+                    self.apply(changes)
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
                 log.info("replication: no state from %s (%r)", peer.url, exc)
                 continue
-            changes = body["data"]["changes"]
-            self.apply(changes)
             self.caught_up = {"from": peer.url, "entries": len(changes)}
             log.info("replication: caught up from %s: %d entries", peer.url, len(changes))
             break
+        else:
+            if self._peers:
+                log.warning("replication: no peer gave its state: starting empty")
         for peer in self._peers:
             peer.task = asyncio.create_task(self._send_to(peer), name=f"replicate to {peer.url}")
 
@@ -131,36 +149,57 @@ class ReplicatedSessionStore(MemorySessionStore):
             async with asyncio.timeout(2):
                 for peer in self._peers:
                     await peer.queue.join()
-        for peer in self._peers:
-            if peer.task is not None:
-                peer.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await peer.task
+        tasks = [peer.task for peer in self._peers if peer.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._http is not None:
             await self._http.close()
 
     # --- out --------------------------------------------------------------------
     def _changed(self, key: str) -> None:
-        if not self._peers:
-            return
+        if self._peers:
+            self._remember(key, (self._clock(), self.node_name))
+            self._mark(key, written=True)
+
+    def _touched(self, key: str) -> None:
+        if self._peers:
+            self._mark(key, written=False)
+
+    def _mark(self, key: str, *, written: bool) -> None:
         if not self._dirty:
             # After every callback already due: the other writes of this
             # tick join the batch.
             asyncio.get_running_loop().call_soon(self._flush)
-        self._dirty[key] = None
+        self._dirty[key] = self._dirty.get(key, False) or written
+
+    def _remember(self, key: str, version: Version) -> None:
+        entry = self._data.get(key)
+        # A deletion is remembered for as long as a change older than it
+        # could plausibly still arrive (batches are retried for seconds).
+        keep = entry.deadline if entry is not None else self._clock() + _FORGET_DELETIONS_AFTER
+        self._versions[key] = (version, keep)
+        if len(self._versions) > 2 * len(self._data) + 10_000:
+            now = self._clock()
+            self._versions = {k: v for k, v in self._versions.items() if v[1] > now or k in self._data}
 
     def _flush(self) -> None:
-        keys, self._dirty = list(self._dirty), {}
-        if not keys:
+        dirty, self._dirty = self._dirty, {}
+        if not dirty:
             return
         now = self._clock()
         changes: list[Change] = []
-        for key in keys:
+        for key, written in dirty.items():
             entry = self._data.get(key)
-            if entry is None or entry.deadline <= now:
-                changes.append([key, None, None])
-            else:
-                changes.append([key, encode(entry.value), entry.deadline])
+            alive = entry is not None and entry.deadline > now
+            if written:
+                version = list(self._versions[key][0]) if key in self._versions else [now, self.node_name]
+                if entry is not None and alive:
+                    changes.append([key, encode(entry.value), entry.deadline, version])
+                else:
+                    changes.append([key, None, None, version])
+            elif entry is not None and alive:
+                changes.append([key, _TOUCH, entry.deadline, None])
         due = time.monotonic() + self._delay
         for peer in self._peers:
             try:
@@ -169,11 +208,10 @@ class ReplicatedSessionStore(MemorySessionStore):
                 self.counts["dropped"] += 1
 
     async def _send_to(self, peer: _Peer) -> None:
-        assert self._http is not None
         while True:
             due, changes = await peer.queue.get()
             taken = 1
-            # Batches already due go together, in order.
+            # Batches already waiting go together, in order.
             while not peer.queue.empty() and len(changes) < 5_000:
                 more_due, more = peer.queue.get_nowait()
                 changes = changes + more
@@ -182,58 +220,98 @@ class ReplicatedSessionStore(MemorySessionStore):
             try:
                 if (wait := due - time.monotonic()) > 0:
                     await asyncio.sleep(wait)
-                await self._post(peer, changes)
+                await self._deliver(peer, changes)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never let one batch end the sending for good
+                log.exception("replication: sending to %s failed", peer.url)
+                self.counts["dropped"] += 1
             finally:
                 for _ in range(taken):
                     peer.queue.task_done()
 
-    async def _post(self, peer: _Peer, changes: list[Change]) -> None:
+    async def _deliver(self, peer: _Peer, changes: list[Change]) -> None:
+        """Send, retrying while the peer has refused for less than
+        _RETRY_FOR (a restart); past that, drop (it catches up when it starts)."""
         assert self._http is not None
-        try:
-            async with self._http.post(peer.url, json={"from": self.node_name, "changes": changes}) as resp:
-                resp.raise_for_status()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            # A peer that is down catches up from a peer when it starts;
-            # what it misses while up but unreachable is lost to it.
-            self.counts["sendFailures"] += 1
-            if peer.reachable:
-                log.warning("replication: %s unreachable: %r", peer.url, exc)
-            peer.reachable = False
+        backoff = 0.05
+        while True:
+            try:
+                async with self._http.post(
+                    peer.url, json={"from": self.node_name, "changes": changes}
+                ) as resp:
+                    resp.raise_for_status()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                now = time.monotonic()
+                if peer.refusing_since is None:
+                    log.warning("replication: %s unreachable: %r", peer.url, exc)
+                    peer.refusing_since = now
+                if now - peer.refusing_since > _RETRY_FOR:
+                    self.counts["dropped"] += 1
+                    return
+                self.counts["retries"] += 1
+                await asyncio.sleep(backoff)
+                backoff = min(1.0, backoff * 2)
+                continue
+            if peer.refusing_since is not None:
+                log.info("replication: %s reachable again", peer.url)
+            peer.refusing_since = None
+            self.counts["batchesSent"] += 1
+            self.counts["changesSent"] += len(changes)
             return
-        if not peer.reachable:
-            log.info("replication: %s reachable again", peer.url)
-        peer.reachable = True
-        self.counts["batchesSent"] += 1
-        self.counts["changesSent"] += len(changes)
 
     # --- in ---------------------------------------------------------------------
     def apply(self, changes: list[Change]) -> None:
-        """Changes from a peer, or a peer's whole state: validated first,
-        then applied in order, never sent on."""
-        decoded: list[tuple[str, Any, float | None]] = []
-        for change in changes:
-            if not (isinstance(change, list) and len(change) == 3 and isinstance(change[0], str)):
-                raise ValueError("each change is [key, value, deadline]")
-            key, value, deadline = change
-            if deadline is None:
-                decoded.append((key, None, None))
-            elif isinstance(deadline, int | float):
-                decoded.append((key, decode(value), float(deadline)))
-            else:
-                raise ValueError("a deadline is a number or null")
-        for key, value, deadline in decoded:
+        """Changes from a peer, or a peer's whole state: all validated first,
+        then each applied if it is newer than what this copy has, never sent on."""
+        parsed = [_parse(change) for change in changes]
+        for key, value, deadline, version in parsed:
+            if version is None:  # a touch
+                if deadline is not None:
+                    self.extend(key, deadline)
+                continue
+            known = self._versions.get(key)
+            if known is not None and known[0] >= version:
+                continue  # older than what this copy has: a late arrival
             self.restore(key, value, deadline)
-        self.counts["received"] += len(decoded)
+            self._remember(key, version)
+        self.counts["received"] += len(parsed)
 
     def state(self) -> list[Change]:
-        return [[key, encode(value), deadline] for key, value, deadline in self.entries()]
+        now = self._clock()
+        return [
+            [key, encode(value), deadline, list(self._versions.get(key, ((now, self.node_name), 0.0))[0])]
+            for key, value, deadline in self.entries()
+        ]
 
     def stats(self) -> dict[str, Any]:
         return {
             **super().stats(),
             "replication": {
                 **self.counts,
-                "peers": {p.url: p.reachable for p in self._peers},
+                "peers": {p.url: p.refusing_since is None for p in self._peers},
                 "caughtUp": self.caught_up,
             },
         }
+
+
+def _parse(change: Any) -> tuple[str, Any, float | None, Version | None]:
+    if not (isinstance(change, list) and len(change) == 4 and isinstance(change[0], str)):
+        raise ValueError("each change is [key, value, deadline, version]")
+    key, value, deadline, version = change
+    if deadline is not None and not (isinstance(deadline, int | float) and math.isfinite(deadline)):
+        raise ValueError("a deadline is a finite number or null")
+    if version is None:
+        if value != _TOUCH or deadline is None:
+            raise ValueError("a change without a version is a touch with a deadline")
+        return key, None, float(deadline), None
+    if not (
+        isinstance(version, list)
+        and len(version) == 2
+        and isinstance(version[0], int | float)
+        and math.isfinite(version[0])
+        and isinstance(version[1], str)
+    ):
+        raise ValueError("a version is [time, node]")
+    decoded = None if value is None else decode(value)
+    return key, decoded, None if deadline is None else float(deadline), (float(version[0]), version[1])

@@ -38,7 +38,7 @@ def replicated(run_dirs: RunDirs, redis_cluster: ClusterConfig) -> Iterator[Clus
 @pytest.fixture(scope="module")
 def lagging(run_dirs: RunDirs, redis_cluster: ClusterConfig) -> Iterator[ClusterConfig]:
     yield from cluster_beside(
-        redis_cluster, run_dirs("lagging"), session_store="replicated", replication_delay_ms=500
+        redis_cluster, run_dirs("lagging"), session_store="replicated", replication_delay_ms=2000
     )
 
 
@@ -123,14 +123,14 @@ async def test_replication_converges_at_once_without_a_delay(
         statuses = [(await call(http, "GET", replicated.node_url(i) + ME, token=token))[0] for i in (2, 3)]
         return statuses == [200, 200]
 
-    await wait_for(known_on_2_and_3, within=2, what="the session to reach nodes 2 and 3")
-    assert time.monotonic() - started < 1.0
+    await wait_for(known_on_2_and_3, within=3, what="the session to reach nodes 2 and 3")
+    assert time.monotonic() - started < 2.0  # milliseconds, measured by make compare
 
 
 async def test_replication_has_a_window_in_which_another_node_says_401(
     lagging: ClusterConfig, http: aiohttp.ClientSession
 ) -> None:
-    # REPLICATION_DELAY_MS=500: a login, then at once a request elsewhere.
+    # REPLICATION_DELAY_MS=2000: a login, then at once a request elsewhere.
     token, _ = await log_in_via(http, lagging.node_url(1))
     assert (await call(http, "GET", lagging.node_url(2) + ME, token=token))[0] == 401
     started = time.monotonic()
@@ -138,8 +138,8 @@ async def test_replication_has_a_window_in_which_another_node_says_401(
     async def known_on_2() -> bool:
         return (await call(http, "GET", lagging.node_url(2) + ME, token=token))[0] == 200
 
-    await wait_for(known_on_2, within=5, what="the session to reach node 2")
-    assert time.monotonic() - started < 2.0
+    await wait_for(known_on_2, within=8, what="the session to reach node 2")
+    assert time.monotonic() - started < 4.0
 
 
 async def test_a_code_sent_by_one_node_is_unknown_elsewhere_until_replicated(
@@ -209,12 +209,14 @@ async def test_replicated_sessions_survive_the_death_of_a_node(
 async def test_peer_endpoints_refuse_anyone_without_the_peer_key(
     replicated: ClusterConfig, http: aiohttp.ClientSession
 ) -> None:
-    forged = {"from": "x", "changes": [["token:" + "0" * 32, {"session": {}}, 9e12]]}
+    forged = {"from": "x", "changes": [["token:" + "0" * 32, {"session": {}}, 9e12, [9e12, "x"]]]}
     for headers in ({}, {"X-Replication-Key": "0" * 64}):
         status, body, _ = await call(
             http, "POST", replicated.node_url(1) + PATHS["replication.changes"], json=forged, headers=headers
         )
         assert (status, body["success"]) == (403, False)
+    status, _, _ = await call(http, "GET", replicated.node_url(1) + PATHS["replication.state"])
+    assert status == 403  # the state is every session: not for anyone without the key
     # Through nginx the path does not exist at all.
     status, _, _ = await call(http, "GET", replicated.url + "/api" + PATHS["replication.state"])
     assert status == 404
@@ -225,8 +227,47 @@ async def test_a_malformed_batch_from_a_peer_is_a_400_not_a_500(
 ) -> None:
     key = {"X-Replication-Key": peer_key((replicated.run_dir / "secret-key").read_text().strip())}
     url = replicated.node_url(1) + PATHS["replication.changes"]
-    for body in (b"{", b"[]", b'{"changes": 1}', b'{"changes": [["k", {"v": 1}, "x"]]}'):
+    deep = b'{"changes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for body in (b"{", b"[]", b'{"changes": 1}', b'{"changes": [["k", {"v": 1}, "x", null]]}', deep):
         status, answer, _ = await call(http, "POST", url, data=body, headers=key)
         assert (status, answer["success"]) == (400, False), body
     status, answer, _ = await call(http, "POST", url, json={"changes": []}, headers=key)
     assert (status, answer) == (200, {"success": True})
+
+
+async def test_a_logout_racing_refreshes_on_other_nodes_stays_a_logout(
+    replicated: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    # Each refresh elsewhere sends the session's new deadline to every node;
+    # arriving after the logout, it must not bring the session back.
+    token, _ = await log_in_via(http, replicated.node_url(1))
+
+    async def known_everywhere() -> bool:
+        statuses = [(await call(http, "GET", replicated.node_url(i) + ME, token=token))[0] for i in (2, 3)]
+        return statuses == [200, 200]
+
+    await wait_for(known_everywhere, within=3, what="the session to reach every node")
+    refreshes = [call(http, "GET", replicated.node_url(2 + i % 2) + ME, token=token) for i in range(30)]
+    logout = call(http, "POST", replicated.node_url(1) + PATHS["user.logout"], token=token)
+    await asyncio.gather(logout, *refreshes)
+
+    async def gone_everywhere() -> bool:
+        statuses = [(await call(http, "GET", replicated.node_url(i) + ME, token=token))[0] for i in (1, 2, 3)]
+        return statuses == [401, 401, 401]
+
+    await wait_for(gone_everywhere, within=3, what="the logout to reach every node")
+    await asyncio.sleep(0.5)  # anything still in flight has arrived by now
+    assert await gone_everywhere()
+
+
+async def test_a_peer_key_that_is_not_even_text_is_refused_not_a_500(replicated: ClusterConfig) -> None:
+    port = replicated.node_ports[0]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"GET /internal/replication HTTP/1.1\r\nHost: x\r\nX-Replication-Key: \xff\xfe\r\n"
+        b"Connection: close\r\n\r\n"
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert status_line.split()[1] == b"403"

@@ -40,7 +40,7 @@ async def test_a_deletion_travels_as_a_change_without_a_value() -> None:
     first, second = node(clock), node(clock)
     await first.save_user("s1", ALICE)
     second.apply(first.state())
-    second.apply([["token:s1", None, None]])
+    second.apply([["token:s1", None, None, [first.entries()[0][2], "z"]]])
     assert await second.load_user("s1") is None
 
 
@@ -48,15 +48,46 @@ async def test_a_deletion_travels_as_a_change_without_a_value() -> None:
     "changes",
     [
         [["token:s1"]],
-        [[1, {"v": 1}, 2.0]],
-        [["token:s1", {"session": {"id": "x"}}, 2e9]],
-        [["token:s1", "not an object", 2e9]],
-        [["token:s1", {"v": 1}, "soon"]],
+        [[1, {"v": 1}, 2.0, [1.0, "n"]]],
+        [["token:s1", {"session": {"id": "x"}}, 2e9, [1.0, "n"]]],
+        [["token:s1", {"session": {"id": 1e999, "nickName": "u", "icon": "", "exp": 1}}, 2e9, [1.0, "n"]]],
+        [["token:s1", "not an object", 2e9, [1.0, "n"]]],
+        [["token:s1", {"v": 1}, "soon", [1.0, "n"]]],
+        [["token:s1", {"v": 1}, 2e9, "yesterday"]],
+        [["token:s1", {"v": 1}, 2e9, None]],
     ],
 )
 async def test_a_malformed_change_is_refused_and_nothing_is_applied(changes: list[object]) -> None:
     store = node(Clock())
-    good = ["token:s2", {"session": {"id": 1, "nickName": "u", "icon": "", "exp": 2e9}}, 2e9]
+    good = ["token:s2", {"session": {"id": 1, "nickName": "u", "icon": "", "exp": 2e9}}, 2e9, [1.0, "n"]]
     with pytest.raises(ValueError):
         store.apply([good, *changes])  # type: ignore[list-item]
     assert await store.load_user("s2") is None
+
+
+async def test_a_late_change_never_undoes_a_later_one() -> None:
+    # A refresh on one node racing a logout on another must not bring the
+    # session back: the deletion is newer, and a refresh only moves a deadline.
+    clock = Clock()
+    first, second = node(clock), node(clock)
+    await first.save_user("s1", ALICE)
+    second.apply(first.state())
+    set_version = first.state()[0][3]
+    second.apply([["token:s1", None, None, [clock.now + 1, "b"]]])  # logged out on b
+    second.apply([["token:s1", {"touch": True}, clock.now + 1800, None]])  # a refresh, late
+    second.apply(first.state())  # the login again, late
+    assert set_version[0] < clock.now + 1
+    assert await second.load_user("s1") is None
+
+
+async def test_a_refresh_moves_the_deadline_in_place() -> None:
+    clock = Clock()
+    first, second = node(clock), node(clock)
+    await first.save_user("s1", ALICE)
+    second.apply(first.state())
+    for _ in range(1000):
+        clock.now += 1
+        second.apply([["token:s1", {"touch": True}, clock.now + 1800, None]])
+    assert len(second._deadlines) <= 2  # not one heap item per refresh
+    clock.now += 1799
+    assert await second.load_user("s1") == ALICE
