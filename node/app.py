@@ -8,11 +8,12 @@ import secrets
 
 from aiohttp import web
 
+from .metrics import Metrics
 from .middlewares import pipeline
 from .resources import pg_ctx, redis_ctx, session_store_ctx
 from .routes import setup_routes
 from .settings import Settings
-from .typedefs import CODE_KEY, LIFECYCLE, SETTINGS, Lifecycle
+from .typedefs import CODE_KEY, LIFECYCLE, METRICS, SETTINGS, Lifecycle
 
 # The API takes small JSON bodies only; anything larger is refused with 413
 # before it is read.
@@ -20,10 +21,12 @@ MAX_BODY = 16 * 1024
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[pipeline(settings.node_name)], client_max_size=MAX_BODY)
+    metrics = Metrics(settings.node_name)
+    app = web.Application(middlewares=[pipeline(settings.node_name, metrics)], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[CODE_KEY] = _code_key(settings)
     app[LIFECYCLE] = Lifecycle()
+    app[METRICS] = metrics
     app.cleanup_ctx.append(pg_ctx)
     if settings.session_store == "redis":
         app.cleanup_ctx.append(redis_ctx)

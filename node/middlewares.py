@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_protocol import RequestPayloadError
 
 from .envelope import ApiError, fail
+from .metrics import Metrics
 from .models import UserDTO
 from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
 from .routes import is_public
@@ -37,7 +38,7 @@ _REASONS = {
 }
 
 
-def pipeline(node_name: str) -> Middleware:
+def pipeline(node_name: str, metrics: Metrics | None = None) -> Middleware:
     """The four steps as one middleware: aiohttp wraps the handler once per
     middleware on every request, and `make bench` showed four layers and a
     response signal costing more than the steps themselves."""
@@ -45,11 +46,13 @@ def pipeline(node_name: str) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
-            await _refresh(request)
+            await _refresh(request, metrics)
             _check_login(request)
             response = await handler(request)
         except Exception as exc:  # 1. errors
             response = _failure(request, exc)
+        if metrics is not None:
+            metrics.request(request.match_info.route.name or "unmatched", request.method, response.status)
         if not response.prepared:
             response.headers["X-Node"] = node_name  # also on the router's own 404s
         if request.app[LIFECYCLE].draining:  # 0. drain
@@ -88,7 +91,7 @@ def _failure(request: web.Request, exc: Exception) -> web.StreamResponse:
     return fail(500, "internal server error")
 
 
-async def _refresh(request: web.Request) -> None:
+async def _refresh(request: web.Request, metrics: Metrics | None) -> None:
     """2. On every path: the user of the token, request-scoped, TTL pushed back."""
     token = bearer_token(request)
     user: UserDTO | None = None
@@ -105,6 +108,8 @@ async def _refresh(request: web.Request) -> None:
     request[USER] = user
     if user is not None:
         request[SESSION_ID] = sid
+    elif token is not None and metrics is not None:
+        metrics.sessions_missed.inc()
 
 
 def _check_login(request: web.Request) -> None:

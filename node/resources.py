@@ -19,7 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from . import db
 from .sessions import Limits, MemorySessionStore, RedisSessionStore, ReplicatedSessionStore, SessionStore
 from .settings import Settings, mask_password
-from .typedefs import PG, REDIS, SETTINGS, STORE
+from .typedefs import METRICS, PG, REDIS, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ async def session_store_ctx(app: web.Application) -> AsyncIterator[None]:
         await store.start()  # caught up before this node serves anyone
     else:
         store = MemorySessionStore(limits)
+    store.metrics = app[METRICS]
     app[STORE] = store
     log.info("session store: %s", store.kind)
     try:

@@ -28,13 +28,15 @@ ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("dev.sms.latest", "GET", "/dev/sms/latest", views.latest_sms),
     ("openapi", "GET", "/openapi.json", views.openapi),
 )
+# For the machine's own monitoring: on each node's port, refused by nginx.
+OPS_ROUTES: tuple[tuple[str, str, str, views.View], ...] = (("metrics", "GET", "/metrics", views.metrics),)
 # Between the nodes of SESSION_STORE=replicated only: not the API, not in
 # the OpenAPI document, refused by nginx.
 PEER_ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("replication.changes", "POST", "/internal/replication", replication.receive_changes),
     ("replication.state", "GET", "/internal/replication", replication.send_state),
 )
-PATHS: dict[str, str] = {name: path for name, _, path, _ in ROUTES + PEER_ROUTES}
+PATHS: dict[str, str] = {name: path for name, _, path, _ in ROUTES + OPS_ROUTES + PEER_ROUTES}
 
 # "/x/**" means /x and everything below it, as in Spring's path patterns.
 PUBLIC: tuple[str, ...] = (
@@ -51,6 +53,7 @@ PUBLIC: tuple[str, ...] = (
     "/readyz",
     "/dev/**",
     "/openapi.json",
+    "/metrics",
     "/internal/**",  # the peer key is checked instead
 )
 
@@ -69,7 +72,7 @@ def is_public(path: str) -> bool:
 
 
 def setup_routes(app: web.Application, *, sms_outbox: bool, peers: bool = False) -> None:
-    for name, method, path, handler in ROUTES + (PEER_ROUTES if peers else ()):
+    for name, method, path, handler in ROUTES + OPS_ROUTES + (PEER_ROUTES if peers else ()):
         if name.startswith("dev.sms") and not sms_outbox:
             continue
         app.router.add_route(method, path, handler, name=name)

@@ -6,6 +6,7 @@ import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
 
+from .metrics import Metrics
 from .models import UserDTO
 from .sessions import SessionStore
 from .settings import Settings
@@ -23,6 +24,7 @@ PG = web.AppKey("pg", asyncpg.Pool)
 # Present only in redis mode: the memory store needs no client.
 REDIS = web.AppKey("redis", Redis)
 STORE = web.AppKey("session_store", SessionStore)
+METRICS = web.AppKey("metrics", Metrics)
 # The key of the codes' HMAC: SECRET_KEY, or random if none was set.
 CODE_KEY = web.AppKey("code_key", bytes)
 

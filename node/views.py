@@ -13,10 +13,11 @@ from aiohttp import web
 
 from . import db
 from .envelope import ApiError, fail, ok
+from .metrics import CONTENT_TYPE
 from .models import UserDTO
 from .openapi import document as openapi_document
 from .tokens import code_mac, new_code, new_token, same_mac, session_id
-from .typedefs import CODE_KEY, LIFECYCLE, PG, SESSION_ID, SETTINGS, STORE, USER
+from .typedefs import CODE_KEY, LIFECYCLE, METRICS, PG, SESSION_ID, SETTINGS, STORE, USER
 from .validation import is_code_well_formed, is_phone_valid
 
 View = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -60,6 +61,7 @@ async def send_code(request: web.Request) -> web.StreamResponse:
     # The seed logs the code as its stand-in for an SMS gateway; so do we,
     # and this is the only log line that ever holds a code.
     sms_log.info("SMS to %s: %s", phone, body)
+    request.app[METRICS].codes_sent.inc()
     # The same answer whether or not the phone has an account.
     return ok()
 
@@ -67,6 +69,18 @@ async def send_code(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /user/login {phone, code}: check the code, find or create the
     user, start a session and return its token."""
+    logins = request.app[METRICS].logins
+    try:
+        response = await _log_in(request)
+    except ApiError as exc:
+        result = "wrong code" if exc.message == WRONG_CODE else "locked" if exc.status == 429 else "refused"
+        logins.labels(result).inc()
+        raise
+    logins.labels("ok").inc()
+    return response
+
+
+async def _log_in(request: web.Request) -> web.StreamResponse:
     form = await _json_object(request)
     phone = form.get("phone")
     code = form.get("code")
@@ -162,6 +176,11 @@ async def cluster_info(request: web.Request) -> web.StreamResponse:
     return ok(
         {"node": settings.node_name, "store": settings.session_store, "stats": request.app[STORE].stats()}
     )
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """GET /metrics: this node's counters, in Prometheus's text format."""
+    return web.Response(body=request.app[METRICS].exposition(), headers={"Content-Type": CONTENT_TYPE})
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:

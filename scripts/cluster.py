@@ -41,6 +41,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
 from node.settings import SESSION_STORES
@@ -480,19 +481,57 @@ def _render(template: str, values: dict[str, str]) -> str:
 
 
 def render_nginx(cfg: ClusterConfig) -> str:
-    servers = "\n".join(
-        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;" for port in cfg.node_ports
-    )
+    """nginx.conf for `make up`: every path in the run dir, nodes on 127.0.0.1."""
     # Workers read the page from the checkout and write temp files in the
     # run dir, both the launching user's; as root that user is root.
     user = "user root;" if _is_root() else "# no user directive: nginx runs as whoever starts it"
+    return _render_nginx(
+        cfg,
+        servers=[f"127.0.0.1:{port}" for port in cfg.node_ports],
+        user=user,
+        listen=f"127.0.0.1:{cfg.port}",
+        pid_file=f"{cfg.run_dir}/nginx/nginx.pid",
+        error_log=f"{cfg.log_dir}/nginx-error.log",
+        access_log=f"{cfg.log_dir}/nginx-access.log",
+        temp_dir=f"{cfg.run_dir}/nginx/tmp",
+        static_dir=str(ROOT / "nginx" / "static"),
+    )
+
+
+COMPOSE_NGINX = ROOT / "nginx" / "compose.conf"
+COMPOSE_NODE_PORT = 8081
+
+
+def render_compose_nginx() -> str:
+    """nginx.conf for compose.yaml (the official nginx image), from the same
+    template and the same defaults as `make up`: nodes by service name,
+    logs to the container's output, listening on every interface of the
+    container (compose publishes the port on 127.0.0.1 only)."""
+    cfg = ClusterConfig(run_dir=Path("/tmp"))
+    header = (
+        "# Rendered from nginx/nginx.conf.template by `python -m scripts.cluster compose-nginx`\n"
+        "# for compose.yaml; tests/unit/test_compose.py checks it is up to date.\n"
+    )
+    return header + _render_nginx(
+        cfg,
+        servers=[f"{name}:{COMPOSE_NODE_PORT}" for name in cfg.node_names()],
+        user="user nginx;",
+        listen=f"{cfg.port}",
+        pid_file="/tmp/nginx.pid",
+        error_log="/dev/stderr",
+        access_log="/dev/stdout",
+        temp_dir="/var/cache/nginx",
+        static_dir="/usr/share/nginx/html",
+    )
+
+
+def _render_nginx(cfg: ClusterConfig, *, servers: list[str], **paths: str) -> str:
+    upstream = "\n".join(f"        server {addr} max_fails=1 fail_timeout=3s;" for addr in servers)
     return _render(
         (ROOT / "nginx" / "nginx.conf.template").read_text(),
         {
-            "user": user,
-            "run_dir": str(cfg.run_dir),
-            "log_dir": str(cfg.log_dir),
-            "servers": servers,
+            **paths,
+            "servers": upstream,
             # consistent: a node that leaves moves only its own clients.
             "balance": "hash $sticky_route consistent;" if cfg.balance == "sticky" else "# round robin",
             "sticky_cookie": (
@@ -501,8 +540,6 @@ def render_nginx(cfg: ClusterConfig) -> str:
             "strategy": cfg.strategy,
             "login_rate": cfg.login_rate,
             "login_burst": str(cfg.login_burst),
-            "port": str(cfg.port),
-            "static_dir": str(ROOT / "nginx" / "static"),
         },
     )
 
@@ -844,21 +881,41 @@ def status(cfg: ClusterConfig) -> int:
     print(supervisorctl(cfg, "status", check=False).stdout.rstrip())
 
     async def probe() -> list[str]:
-        lines = []
+        lines = [f"{'node':<8} {'address':<24} {'state':<10} {'requests':>9} {'store errors':>13}"]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
             for index, name in enumerate(cfg.node_names(), start=1):
+                counts = ("-", "-")
                 try:
                     async with http.get(cfg.node_url(index) + "/readyz") as resp:
                         body = await resp.json()
                         state = "ready" if resp.status == 200 else f"not ready {body.get('data')}"
+                    async with http.get(cfg.node_url(index) + "/metrics") as resp:
+                        counts = _served_and_errors(await resp.text())
                 except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                     state = f"down ({type(exc).__name__})"
-                lines.append(f"{name:<8} {cfg.node_url(index):<24} {state}")
+                lines.append(
+                    f"{name:<8} {cfg.node_url(index):<24} {state:<10} {counts[0]:>9} {counts[1]:>13}"
+                )
+            try:
+                async with http.get(cfg.url + "/nginx_status") as resp:
+                    lines.append("nginx    " + " ".join((await resp.text()).split()))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                lines.append(f"nginx    down ({type(exc).__name__})")
         return lines
 
     print(f"\n{cfg.strategy}    nginx: {cfg.url}")
     print("\n".join(asyncio.run(probe())))
     return 0
+
+
+def _served_and_errors(exposition: str) -> tuple[str, str]:
+    """Requests answered and session-store errors, from a node's /metrics."""
+    totals = {"sessionlab_http_requests": 0.0, "sessionlab_session_store_errors": 0.0}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name.removesuffix("_total") in totals and sample.name.endswith("_total"):
+                totals[sample.name.removesuffix("_total")] += sample.value
+    return f"{totals['sessionlab_http_requests']:,.0f}", f"{totals['sessionlab_session_store_errors']:,.0f}"
 
 
 def logs(cfg: ClusterConfig, *, node: int | None, follow: bool, lines: int) -> int:
@@ -969,6 +1026,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("restart", help="restart every node at once")
     sub.add_parser("rolling-restart", help="restart the nodes one by one, each drained first")
     sub.add_parser("clean", help="delete the run dir, data included")
+    sub.add_parser("compose-nginx", help=f"render {COMPOSE_NGINX.relative_to(ROOT)} for compose.yaml")
     args = parser.parse_args(argv)
 
     try:
@@ -992,6 +1050,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif args.command == "clean":
             clean(args.run_dir)
+        elif args.command == "compose-nginx":
+            COMPOSE_NGINX.write_text(render_compose_nginx())
+            print(f"wrote {COMPOSE_NGINX.relative_to(ROOT)}")
         elif args.command == "down":
             if (args.run_dir / "cluster.json").exists():
                 down(ClusterConfig.load(args.run_dir))

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ..models import UserDTO
+
+if TYPE_CHECKING:
+    from ..metrics import Metrics
 
 # The seed's RedisConstants.  The braces are a Redis Cluster hash tag: every
 # key of one phone lands in one slot, so one script can use them all.
@@ -71,12 +75,37 @@ class Attempt(NamedTuple):
     retry_after: float = 0.0  # when status is "locked"
 
 
+# The calls /metrics times (node/metrics.py), in every backend.
+TIMED_OPS = (
+    "save_code",
+    "take_attempt",
+    "consume_code",
+    "record_failure",
+    "save_user",
+    "load_user",
+    "live_sessions",
+    "end_sessions",
+    "ping",
+)
+
+
 class SessionStore(abc.ABC):
     kind: str
+    # Set by the app (node/resources.py); None: calls are not timed.
+    metrics: Metrics | None = None
 
     def __init__(self, limits: Limits, *, clock: Callable[[], float] = time.time) -> None:
         self.limits = limits
         self._clock = clock
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every backend's implementation of a timed call is wrapped where it
+        # is defined, so no backend can forget to report its latency.
+        super().__init_subclass__(**kwargs)
+        for op in TIMED_OPS:
+            impl = cls.__dict__.get(op)
+            if impl is not None and not getattr(impl, "__isabstractmethod__", False):
+                setattr(cls, op, _timed(op, impl))
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -156,3 +185,22 @@ def send_refusal(sent_ms: list[int], now_ms: int, limits: Limits) -> Refusal | N
             # The one that must age out for a send to fit again.
             return Refusal(reason, (inside[len(inside) - limit] + window - now_ms) / 1000)  # type: ignore[arg-type]
     return None
+
+
+def _timed(op: str, impl: Callable[..., Any]) -> Callable[..., Any]:
+    # On every request's path: timed inline, no extra coroutine.
+    @functools.wraps(impl)
+    async def call(self: SessionStore, *args: Any, **kwargs: Any) -> Any:
+        metrics = self.metrics
+        if metrics is None:
+            return await impl(self, *args, **kwargs)
+        started = time.perf_counter()
+        try:
+            return await impl(self, *args, **kwargs)
+        except Exception as exc:
+            metrics.store_error(op, exc)
+            raise
+        finally:
+            metrics.store_time(op, time.perf_counter() - started)
+
+    return call
