@@ -105,11 +105,12 @@ async def _refresh(request: web.Request, metrics: Metrics | None) -> None:
             # error step), not 401: the session may well be alive.
             if not _is_public(request):
                 raise
+        else:
+            if user is None and metrics is not None:
+                metrics.sessions_missed += 1  # the store answered: no such session here
     request[USER] = user
     if user is not None:
         request[SESSION_ID] = sid
-    elif token is not None and metrics is not None:
-        metrics.sessions_missed.inc()
 
 
 def _check_login(request: web.Request) -> None:

@@ -61,7 +61,7 @@ async def send_code(request: web.Request) -> web.StreamResponse:
     # The seed logs the code as its stand-in for an SMS gateway; so do we,
     # and this is the only log line that ever holds a code.
     sms_log.info("SMS to %s: %s", phone, body)
-    request.app[METRICS].codes_sent.inc()
+    request.app[METRICS].codes_sent += 1
     # The same answer whether or not the phone has an account.
     return ok()
 
@@ -74,9 +74,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         response = await _log_in(request)
     except ApiError as exc:
         result = "wrong code" if exc.message == WRONG_CODE else "locked" if exc.status == 429 else "refused"
-        logins.labels(result).inc()
+        logins[result] += 1
         raise
-    logins.labels("ok").inc()
+    logins["ok"] += 1
     return response
 
 

@@ -898,7 +898,10 @@ def status(cfg: ClusterConfig) -> int:
                 )
             try:
                 async with http.get(cfg.url + "/nginx_status") as resp:
-                    lines.append("nginx    " + " ".join((await resp.text()).split()))
+                    text = " ".join((await resp.text()).split())
+                    lines.append(
+                        f"nginx    {text}" if resp.status == 200 else f"nginx    status {resp.status}"
+                    )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 lines.append(f"nginx    down ({type(exc).__name__})")
         return lines

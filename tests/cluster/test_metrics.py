@@ -3,6 +3,8 @@ per-node lines of `make status` built from them."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -39,6 +41,9 @@ async def test_a_node_counts_requests_by_route_store_calls_logins_and_missed_ses
     for _ in range(3):
         await call(http, "GET", node + PATHS["user.me"], token=token)
     await call(http, "GET", node + PATHS["user.me"], token="0" * 32)  # no such session
+    for method in ("PROPFIND", "MKCOL"):  # methods a client picks are not label values
+        async with http.request(method, node + "/no/such/page") as resp:
+            assert resp.status in (404, 405)
     after = await scrape(http, node)
 
     def grew(name: str, **labels: str) -> float:
@@ -51,6 +56,8 @@ async def test_a_node_counts_requests_by_route_store_calls_logins_and_missed_ses
     assert grew("sessionlab_logins_total", result="ok") == 1
     assert grew("sessionlab_codes_sent_total") == 1
     assert grew("sessionlab_sessions_missed_total") == 1
+    assert grew("sessionlab_http_requests_total", route="unmatched", method="other", status="404") == 2
+    assert not [key for key in after if ("method", "PROPFIND") in key[1]]
 
 
 async def test_metrics_are_for_this_machine_not_through_nginx(
@@ -63,13 +70,20 @@ async def test_metrics_are_for_this_machine_not_through_nginx(
         assert "Active connections" in await resp.text()
 
 
-def test_make_status_shows_each_node_up_with_its_requests_and_store_errors(
-    redis_cluster: ClusterConfig, capsys: pytest.CaptureFixture[str]
+async def test_make_status_shows_each_node_up_with_its_requests_and_store_errors(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert status(redis_cluster) == 0
-    out = capsys.readouterr().out
+    before = {}
     for index in range(1, redis_cluster.nodes + 1):
+        samples = await scrape(http, redis_cluster.node_url(index))
+        before[index] = [
+            sum(v for (name, _), v in samples.items() if name == f"sessionlab_{family}_total")
+            for family in ("http_requests", "session_store_errors")
+        ]
+    assert await asyncio.to_thread(status, redis_cluster) == 0
+    out = capsys.readouterr().out
+    for index, (requests, errors) in before.items():
         line = next(line for line in out.splitlines() if line.startswith(f"node{index} "))
-        state, requests, errors = line.split()[2], line.split()[3], line.split()[4]
-        assert state == "ready" and int(requests.replace(",", "")) > 0 and errors == "0"
+        # What the node counted: everything before, plus that scrape and status's own /readyz.
+        assert line.split()[2:5] == ["ready", f"{requests + 2:,.0f}", f"{errors:,.0f}"]
     assert "Active connections" in out

@@ -69,6 +69,8 @@ def test_the_stores_have_health_checks_and_keep_their_data(compose: dict[str, An
 
 def test_nginx_runs_the_config_make_up_renders_and_waits_for_healthy_nodes(compose: dict[str, Any]) -> None:
     nginx = compose["services"]["nginx"]
+    # The config has `daemon off;`: the image's default `-g "daemon off;"` would be refused.
+    assert "daemon off;" in COMPOSE_NGINX.read_text() and nginx["command"] == ["nginx"]
     mounts = {inside: outside for outside, inside, *_ in (v.split(":") for v in nginx["volumes"])}
     assert (ROOT / mounts["/etc/nginx/nginx.conf"]).resolve() == COMPOSE_NGINX
     assert COMPOSE_NGINX.read_text() == render_compose_nginx(), "run: python -m scripts.cluster compose-nginx"
