@@ -171,11 +171,13 @@ def send_refusal(sent_ms: list[int], now_ms: int, limits: Limits) -> Refusal | N
     The memory store calls this; the Redis store's script is the same logic
     in Lua (redis_store.py).  At most one code per ``send_interval``,
     ``send_per_hour`` an hour, ``send_per_day`` a day, sliding windows.
+    A wait is never longer than its window, even for a ``now`` a little
+    before the last send (a request that read the clock first, ran second).
     """
-    if sent_ms:
+    if sent_ms and limits.send_interval > 0:
         wait = sent_ms[-1] + limits.send_interval * 1000 - now_ms
         if wait > 0:
-            return Refusal("interval", wait / 1000)
+            return Refusal("interval", min(wait, limits.send_interval * 1000) / 1000)
     for reason, window, limit in (
         ("hour", HOUR_MS, limits.send_per_hour),
         ("day", DAY_MS, limits.send_per_day),
@@ -183,7 +185,8 @@ def send_refusal(sent_ms: list[int], now_ms: int, limits: Limits) -> Refusal | N
         inside = [t for t in sent_ms if t > now_ms - window]
         if len(inside) >= limit:
             # The one that must age out for a send to fit again.
-            return Refusal(reason, (inside[len(inside) - limit] + window - now_ms) / 1000)  # type: ignore[arg-type]
+            wait = min(inside[len(inside) - limit] + window - now_ms, window)
+            return Refusal(reason, wait / 1000)  # type: ignore[arg-type]
     return None
 
 

@@ -36,7 +36,9 @@ from .base import (
 
 # KEYS: code, sent, lock.  ARGV: now, mac, code ttl, interval, per hour,
 # per day (ms and counts).  The sending rules of base.send_refusal, then the
-# new code replaces the old one with its tries at 0.
+# new code replaces the old one with its tries at 0.  A wait is never longer
+# than its window: ``now`` is read on the node before the script runs, so a
+# request may carry a time a little before a send that ran first.
 _SAVE_CODE = f"""
 local now = tonumber(ARGV[1])
 local locked = redis.call('PTTL', KEYS[3])
@@ -44,9 +46,9 @@ if locked > 0 then return {{'locked', locked}} end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - {DAY_MS})
 local sent = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
 local n = #sent / 2
-if n > 0 then
+if n > 0 and tonumber(ARGV[4]) > 0 then
   local wait = tonumber(sent[2 * n]) + tonumber(ARGV[4]) - now
-  if wait > 0 then return {{'interval', wait}} end
+  if wait > 0 then return {{'interval', math.min(wait, tonumber(ARGV[4]))}} end
 end
 local rules = {{{{'hour', {HOUR_MS}, tonumber(ARGV[5])}}, {{'day', {DAY_MS}, tonumber(ARGV[6])}}}}
 for _, rule in ipairs(rules) do
@@ -56,7 +58,7 @@ for _, rule in ipairs(rules) do
     if t > now - rule[2] then table.insert(inside, t) end
   end
   if #inside >= rule[3] then
-    return {{rule[1], inside[#inside - rule[3] + 1] + rule[2] - now}}
+    return {{rule[1], math.min(inside[#inside - rule[3] + 1] + rule[2] - now, rule[2])}}
   end
 end
 redis.call('ZADD', KEYS[2], now, ARGV[2])

@@ -145,6 +145,21 @@ async def test_one_code_a_minute_five_an_hour_ten_a_day(make) -> None:  # type: 
     assert await store.save_code(phone, "m10") is None
 
 
+async def test_a_wait_is_never_longer_than_its_window(make) -> None:  # type: ignore[no-untyped-def]
+    # Two requests on two nodes: the second read the clock first but ran
+    # second.  It must not be told to wait 61 s for a one-minute rule.
+    for limits, reason, window in (
+        ({"send_interval": 60}, "interval", 60),
+        ({"send_interval": 0, "send_per_hour": 1}, "hour", 3600),
+    ):
+        clock = Clock()
+        store, phone = make(clock, **limits), random_phone()
+        assert await store.save_code(phone, "mac") is None
+        clock.now -= 0.5
+        refusal = await store.save_code(phone, "mac2")
+        assert refusal is not None and (refusal.reason, refusal.retry_after) == (reason, window)
+
+
 async def test_refreshes_never_extend_a_session_past_its_max_age(make) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
     store = make(clock, user_ttl=1800, session_max_age=3000)
