@@ -1,4 +1,4 @@
-"""The failure classes of the load tests, in the order tables show them.
+"""The failure classes of the load tests.
 
 Kept apart from the locustfile, which cannot be imported by asyncio code
 (importing locust patches the standard library for gevent).
@@ -9,5 +9,3 @@ SESSION_LOST = "session lost"  # a 401 on a token that was valid
 SERVER_ERROR = "server error"  # a 5xx (a 503 while a store is down counts here)
 CONNECTION_ERROR = "connection error"  # no HTTP answer at all
 OTHER = "other"
-
-CLASSES = (CODE_LOST, SESSION_LOST, SERVER_ERROR, CONNECTION_ERROR, OTHER)

@@ -34,22 +34,19 @@ from typing import Any
 from locust import FastHttpUser, between, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from loadtest.classes import CLASSES, CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
+from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from node.routes import PATHS
 
 API = "/api"
 PROTECTED = {PATHS["user.me"], PATHS["user.logout"]}
 SHOP_IDS = (1, 2, 3, 4)
 
-failures: collections.Counter[str] = collections.Counter()
 server_errors: collections.Counter[str] = collections.Counter()  # by status: 502, 503, ...
 nodes: collections.Counter[str] = collections.Counter()
-logins = collections.Counter[str]()
-# The denominators of the loss rates: requests sent with a token believed
-# valid, and logins tried with a code the phone had just received.
-tries: collections.Counter[str] = collections.Counter()
-# The same, second by second (Unix time), so that a run with a fault in the
-# middle can be split into before and after it.
+# Each failure class, and the chances of the loss rates ("session checks":
+# requests sent with a token believed valid; "code checks": logins tried
+# with a code the phone had just received), second by second (Unix time),
+# so that a run with a fault in the middle can be split at it.
 timeline: collections.defaultdict[str, collections.Counter[int]] = collections.defaultdict(
     collections.Counter
 )
@@ -99,9 +96,7 @@ class SessionUser(FastHttpUser):
             token = self._login(phone, code)
             if token is not None:
                 self.token = token
-                logins["ok"] += 1
                 return
-        logins["gave up"] += 1
 
     @task(10)
     def me(self) -> None:
@@ -141,10 +136,8 @@ class SessionUser(FastHttpUser):
         headers = {"authorization": self.token} if auth and self.token else {}
         second = int(time.time())
         if headers and path in PROTECTED:  # a public page serves an unknown token anonymously
-            tries["session checks"] += 1
             timeline["session checks"][second] += 1
         if is_login:
-            tries["code checks"] += 1
             timeline["code checks"][second] += 1
         url = API + path
         if params:
@@ -167,7 +160,6 @@ class SessionUser(FastHttpUser):
                 resp.success()
                 self._last_body = resp.text
                 return True
-            failures[kind] += 1
             timeline[kind][second] += 1
             if kind == SERVER_ERROR:
                 server_errors[str(resp.status_code)] += 1
@@ -194,11 +186,8 @@ def write_summary(environment: Any, **_: Any) -> None:
     if not path:
         return
     summary = {
-        "failures": {kind: failures.get(kind, 0) for kind in CLASSES},
         "server_errors": dict(sorted(server_errors.items())),
         "nodes": dict(sorted(nodes.items())),
-        "logins": dict(logins),
-        "tries": dict(tries),
         "timeline": {name: dict(sorted(counts.items())) for name, counts in timeline.items()},
     }
     Path(path).write_text(json.dumps(summary, indent=2) + "\n")

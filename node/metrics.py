@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import itertools
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -73,7 +74,7 @@ class Metrics(Collector):
         )
         for op, buckets in sorted(self.store_buckets.items()):
             bounds = [*map(str, STORE_BUCKETS), "+Inf"]
-            cumulative = [sum(buckets[: i + 1]) for i in range(len(buckets))]
+            cumulative = itertools.accumulate(buckets)
             latency.add_metric([op], list(zip(bounds, cumulative, strict=True)), self.store_sums[op])
         yield latency
         errors = CounterMetricFamily(

@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import re
-import secrets
 import statistics
 import subprocess
 import sys
@@ -42,7 +40,8 @@ from node.routes import PATHS
 from node.sessions import LOGIN_USER_KEY, Limits, RedisSessionStore
 from node.tokens import new_token, session_id
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
-from scripts.loadrun import REPORTS, save, throwaway
+from scripts.journey import log_in
+from scripts.loadrun import save, stamp, throwaway
 
 
 @dataclass
@@ -92,22 +91,16 @@ def bare_server() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-async def log_in(http: aiohttp.ClientSession, base: str) -> str:
-    phone = "137" + f"{secrets.randbelow(10**8):08d}"
-    async with http.post(base + PATHS["user.code"], params={"phone": phone}) as resp:
-        assert resp.status == 200, await resp.text()
-    async with http.get(base + PATHS["dev.sms.latest"], params={"phone": phone}) as resp:
-        code = (await resp.json())["data"]["code"]
-    async with http.post(base + PATHS["user.login"], json={"phone": phone, "code": code}) as resp:
-        return str((await resp.json())["data"])
-
-
 async def token_for(cfg: ClusterConfig) -> str:
     """One token every node of ``cfg`` knows: in memory mode, one login per
     node would give one token per node, so log in on node1 and bench it;
     through nginx only redis mode shares one token."""
     async with aiohttp.ClientSession() as http:
         return await log_in(http, cfg.node_url(1))
+
+
+async def _tokens(*cfgs: ClusterConfig) -> list[str]:
+    return list(await asyncio.gather(*(token_for(cfg) for cfg in cfgs)))
 
 
 async def login_rate(cfg: ClusterConfig, seconds: float, concurrency: int = 16) -> float:
@@ -127,14 +120,13 @@ async def login_rate(cfg: ClusterConfig, seconds: float, concurrency: int = 16) 
         return done / (time.monotonic() - started)
 
 
-async def memory_per_session(cfg: ClusterConfig, sessions: int) -> tuple[int, float]:
-    """MEMORY USAGE of one real session, and used_memory growth a session
-    over ``sessions`` written by the store's own save_user (one user each:
-    the store keeps nothing per user, so that costs nothing extra)."""
+async def memory_per_session(cfg: ClusterConfig, token: str, sessions: int) -> tuple[int, float]:
+    """MEMORY USAGE of the session of ``token`` (a real login), and
+    used_memory growth a session over ``sessions`` written by the store's own
+    save_user (one user each: the store keeps nothing per user, so that
+    costs nothing extra)."""
     redis = Redis.from_url(cfg.effective_redis_url(), decode_responses=True)
     try:
-        async with aiohttp.ClientSession() as http:
-            token = await log_in(http, cfg.node_url(1))
         one = int(await redis.memory_usage(LOGIN_USER_KEY + session_id(token)) or 0)
         store = RedisSessionStore(redis, Limits())
         before = int((await redis.info("memory"))["used_memory"])
@@ -153,10 +145,6 @@ async def memory_per_session(cfg: ClusterConfig, sessions: int) -> tuple[int, fl
         await redis.aclose()
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -166,15 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=100_000, help="written to measure Redis memory")
     parser.add_argument("--login-seconds", type=float, default=5.0)
     args = parser.parse_args(argv)
-    REPORTS.mkdir(exist_ok=True)
 
     with (
         throwaway("redis", nodes=args.nodes, name="bench-redis") as redis_cfg,
         throwaway("memory", nodes=args.nodes, name="bench-memory") as memory_cfg,
         bare_server() as bare_url,
     ):
-        redis_token = asyncio.run(token_for(redis_cfg))
-        memory_token = asyncio.run(token_for(memory_cfg))
+        redis_token, memory_token = asyncio.run(_tokens(redis_cfg, memory_cfg))
         me = PATHS["user.me"]
         targets: dict[str, tuple[str, str | None]] = {
             "bare aiohttp handler (fixed JSON)": (bare_url, None),
@@ -200,15 +186,15 @@ def main(argv: list[str] | None = None) -> int:
         print("==> login throughput", flush=True)
         logins = asyncio.run(login_rate(redis_cfg, args.login_seconds))
         print(f"==> Redis memory over {args.sessions:,} sessions", flush=True)
-        one, grown = asyncio.run(memory_per_session(redis_cfg, args.sessions))
+        one, grown = asyncio.run(memory_per_session(redis_cfg, redis_token, args.sessions))
 
     rows = [
         [
             name,
-            f"{median([r.rps for r in runs]):,.0f}",
-            f"{median([r.p50_ms for r in runs]):.2f}",
-            f"{median([r.p99_ms for r in runs]):.2f}",
-            f"{median(ratios[name]):.2f}",
+            f"{statistics.median([r.rps for r in runs]):,.0f}",
+            f"{statistics.median([r.p50_ms for r in runs]):.2f}",
+            f"{statistics.median([r.p99_ms for r in runs]):.2f}",
+            f"{statistics.median(ratios[name]):.2f}",
         ]
         for name, runs in results.items()
     ]
@@ -225,8 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         "(one user each) "
         f"| {grown:,.0f} bytes |"
     )
-    out = save(f"bench-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}", "make bench", text)
-    print("\n" + out.read_text() + f"\nsaved {out.relative_to(ROOT)}")
+    save(f"bench-{stamp()}", "make bench", text, show=True)
     return 0
 
 

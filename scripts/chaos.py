@@ -18,10 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -31,15 +27,10 @@ import aiohttp
 
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
-from scripts.cluster import ROOT, ClusterConfig, process_pid, rolling_restart, until
-from scripts.loadrun import finish, save, start_locust, stop, throwaway
+from scripts.cluster import ClusterConfig, kill_process, process_pid, rolling_restart, say, until
+from scripts.loadrun import REPORTS, locust, parse_fault_run_args, save, stamp, throwaway
 
-REPORTS = ROOT / "reports"
 Probe = Callable[[aiohttp.ClientSession], Awaitable[bool]]
-
-
-def _say(message: str) -> None:
-    print(f"\033[1m==>\033[0m {message}", flush=True)
 
 
 async def _recovery(probe: Probe, limit: float = 60.0) -> float:
@@ -74,27 +65,19 @@ def _every_node_ready(cfg: ClusterConfig) -> Probe:
     return probe
 
 
-def _kill(cfg: ClusterConfig, name: str) -> int:
-    pid = process_pid(cfg, name)
-    if pid <= 0:  # kill(0) would hit our own process group
-        raise RuntimeError(f"{name} is not running: cannot kill it")
-    os.kill(pid, signal.SIGKILL)
-    return pid
-
-
 def kill_node(cfg: ClusterConfig, name: str) -> float:
-    _kill(cfg, f"nodes:{name}")
+    kill_process(cfg, f"nodes:{name}")
     return asyncio.run(_recovery(_node_back_through_nginx(cfg, name)))
 
 
 def timed_rolling_restart(cfg: ClusterConfig) -> float:
     started = time.monotonic()
-    rolling_restart(cfg, say=False)
+    rolling_restart(cfg, quiet=True)
     return time.monotonic() - started
 
 
 def kill_redis(cfg: ClusterConfig) -> float:
-    pid = _kill(cfg, "redis")
+    pid = kill_process(cfg, "redis")
 
     async def back(http: aiohttp.ClientSession) -> bool:
         return process_pid(cfg, "redis") not in (0, pid) and await _every_node_ready(cfg)(http)
@@ -102,15 +85,13 @@ def kill_redis(cfg: ClusterConfig) -> float:
     return asyncio.run(_recovery(back))
 
 
-def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) -> tuple[Run, dict[str, float]]:
-    prefix = REPORTS / f"chaos-{stamp}-{store}"
+def run_one(store: str, *, users: int, duration: int, nodes: int, when: str) -> tuple[Run, dict[str, float]]:
     recovery: dict[str, float] = {}
-    locust: subprocess.Popen[bytes] | None = None
-    _say(f"{store}: starting a throwaway cluster ({nodes} nodes)")
+    say(f"{store}: starting a throwaway cluster ({nodes} nodes)")
     with throwaway(store, nodes=nodes, name=f"chaos-{store}") as cfg:
-        try:
-            _say(f"{store}: {users} users for {duration} s, through {cfg.url}")
-            locust = start_locust(cfg.url, users=users, spawn_rate=users, duration=duration, prefix=prefix)
+        say(f"{store}: {users} users for {duration} s, through {cfg.url}")
+        prefix = REPORTS / f"chaos-{when}-{store}"
+        with locust(cfg.url, users=users, spawn_rate=users, duration=duration, prefix=prefix) as finished:
             started = time.monotonic()
             schedule: list[tuple[float, str, Callable[[], float]]] = [
                 (0.20, "node2 killed (SIGKILL): back in rotation after", lambda: kill_node(cfg, "node2")),
@@ -122,7 +103,7 @@ def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) ->
                 if delay > 0:
                     # A schedule, not a wait for a condition: faults at set times.
                     threading.Event().wait(delay)
-                _say(f"{store}: {what.split(':')[0]}")
+                say(f"{store}: {what.split(':')[0]}")
                 recovery[what] = fault()
             if time.monotonic() - started > duration - 1:
                 # Else a fault's aftermath would fall outside the load, and "no
@@ -130,28 +111,17 @@ def run_one(store: str, *, users: int, duration: int, nodes: int, stamp: str) ->
                 raise RuntimeError(
                     f"the faults took longer than the load ({duration} s): run longer (DURATION)"
                 )
-            return finish(locust, prefix, timeout=duration + 60), recovery
-        finally:
-            stop(locust)
+            return finished(), recovery
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.chaos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stores", default="redis,memory", help="comma-separated: redis, memory")
-    parser.add_argument("--users", type=int, default=30)
-    parser.add_argument("--duration", type=int, default=60, help="seconds of load per store (at least 20)")
-    parser.add_argument("--nodes", type=int, default=3)
-    args = parser.parse_args(argv)
-    if args.duration < 20:
-        parser.error("--duration must be at least 20 s: the faults need the time")
-    if args.nodes < 2:
-        parser.error("--nodes must be at least 2: one is killed while the others serve")
+    args = parse_fault_run_args(parser, argv, users=30, duration=60, min_duration=20)
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    REPORTS.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-
+    when = stamp()
     results = {
-        store: run_one(store, users=args.users, duration=args.duration, nodes=args.nodes, stamp=stamp)
+        store: run_one(store, users=args.users, duration=args.duration, nodes=args.nodes, when=when)
         for store in stores
     }
 
@@ -166,14 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     faults = next(iter(results.values()))[1]
     rows += [[what, *(f"{rec[what]:.1f} s" for _, rec in results.values())] for what in faults]
     table = markdown_table(["", *(f"SESSION_STORE={s}" for s in results)], rows)
-    out = save(
-        f"chaos-{stamp}",
+    save(
+        f"chaos-{when}",
         "make chaos",
         f"{args.users} users for {args.duration} s per store, {args.nodes} nodes, "
         f"through nginx on 127.0.0.1.\n\n{table}",
+        show=True,
     )
-    print("\n" + out.read_text() + f"\nsaved {out.relative_to(ROOT)}")
-    lost = results["redis"][0].classes[SESSION_LOST] if "redis" in results else 0
+    lost = results["redis"][0].total(SESSION_LOST) if "redis" in results else 0
     if lost:
         print(f"\033[1;31mredis mode lost {lost} session(s): that is a bug\033[0m", file=sys.stderr)
         return 1

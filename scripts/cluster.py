@@ -199,12 +199,12 @@ class ClusterConfig:
 # --- small helpers ----------------------------------------------------------
 
 
-def _colour(code: str, text: str) -> str:
+def colour(code: str, text: str) -> str:
     return f"\033[{code}m{text}\033[0m" if sys.stdout.isatty() and "NO_COLOR" not in os.environ else text
 
 
-def _say(message: str) -> None:
-    print(f"{_colour('1', '==>')} {message}", flush=True)
+def say(message: str) -> None:
+    print(f"{colour('1', '==>')} {message}", flush=True)
 
 
 def free_ports(count: int) -> list[int]:
@@ -302,6 +302,15 @@ def supervisorctl(cfg: ClusterConfig, *args: str, check: bool = True) -> subproc
     return result
 
 
+def kill_process(cfg: ClusterConfig, name: str) -> int:
+    """SIGKILL one of supervisord's programs (supervisord starts it again); its pid."""
+    pid = process_pid(cfg, name)
+    if pid <= 0:  # kill(0) would hit our own process group
+        raise LaunchError(f"{name} is not running: cannot kill it")
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
 def process_pid(cfg: ClusterConfig, name: str) -> int:
     """The pid supervisord reports for ``name`` (e.g. "nodes:node2", "redis"); 0 if not running."""
     out = supervisorctl(cfg, "pid", name, check=False).stdout.strip()
@@ -387,7 +396,7 @@ def _init_postgres(cfg: ClusterConfig, *, quiet: bool = False) -> None:
         if _is_root():
             shutil.chown(handle.name, "postgres", "postgres")
         if not quiet:
-            _say("initialising Postgres data dir")
+            say("initialising Postgres data dir")
         result = subprocess.run(
             _as_postgres(
                 [
@@ -728,6 +737,13 @@ async def _wait_nodes_ready(cfg: ClusterConfig, names: list[str], wait: float) -
         )
 
 
+async def _wait_back(cfg: ClusterConfig, names: list[str], wait: float) -> None:
+    """Each named node is ready, and then answering through nginx (which
+    tries a node it marked failed again only after fail_timeout)."""
+    await _wait_nodes_ready(cfg, names, wait)
+    await _wait_behind_nginx(cfg, names, wait)
+
+
 async def _wait_behind_nginx(cfg: ClusterConfig, names: list[str], wait: float) -> None:
     """Each named node has answered at least once through nginx."""
     want = set(names)
@@ -800,12 +816,12 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
 
     if running:
         if not quiet:
-            _say("cluster already running: applying the configuration")
+            say("cluster already running: applying the configuration")
         supervisorctl(cfg, "reread")
         supervisorctl(cfg, "update")
     else:
         if not quiet:
-            _say(f"starting supervisord in {cfg.run_dir}")
+            say(f"starting supervisord in {cfg.run_dir}")
         result = subprocess.run(
             [str(VENV_BIN / "supervisord"), "-c", str(cfg.supervisor_conf)],
             capture_output=True,
@@ -851,7 +867,7 @@ def _print_welcome(cfg: ClusterConfig) -> None:
         "| grep -iE '^(HTTP|x-node)|success'; done",
     ]
     print(
-        f"\n{_colour('1;32', 'Cluster ready:')} {cfg.url}  "
+        f"\n{colour('1;32', 'Cluster ready:')} {cfg.url}  "
         f"({cfg.nodes} nodes; {cfg.strategy})\n"
         "Try it (send a code, log in with it, then ask three nodes who you are):\n" + "\n".join(lines) + "\n"
     )
@@ -861,17 +877,17 @@ def down(cfg: ClusterConfig, *, timeout: float = 60.0, quiet: bool = False) -> N
     pid = _supervisord_pid(cfg)
     if pid is None:
         if not quiet:
-            _say(f"nothing running in {cfg.run_dir}")
+            say(f"nothing running in {cfg.run_dir}")
         return
     if not quiet:
-        _say("stopping the cluster")
+        say("stopping the cluster")
     if supervisorctl(cfg, "shutdown", check=False).returncode != 0:
         os.kill(pid, signal.SIGTERM)
     for _ in _deadline_loop(timeout, "supervisord to exit"):
         if _supervisord_pid(cfg) is None:
             break
     if not quiet:
-        _say("stopped")
+        say("stopped")
 
 
 def status(cfg: ClusterConfig) -> int:
@@ -939,9 +955,7 @@ def stop_node(cfg: ClusterConfig, index: int) -> None:
 def start_node(cfg: ClusterConfig, index: int, *, timeout: float = 60.0) -> None:
     _check_node(cfg, index)
     supervisorctl(cfg, "start", f"nodes:node{index}")
-    asyncio.run(_wait_nodes_ready(cfg, [f"node{index}"], timeout))
-    # nginx retries a node it marked failed only after fail_timeout.
-    asyncio.run(_wait_behind_nginx(cfg, [f"node{index}"], timeout))
+    asyncio.run(_wait_back(cfg, [f"node{index}"], timeout))
 
 
 def _check_node(cfg: ClusterConfig, index: int) -> None:
@@ -973,7 +987,7 @@ def clean(cfg_dir: Path) -> None:
 # --- command line ------------------------------------------------------------------
 
 
-def rolling_restart(cfg: ClusterConfig, *, timeout: float = 60.0, say: bool = True) -> None:
+def rolling_restart(cfg: ClusterConfig, *, timeout: float = 60.0, quiet: bool = False) -> None:
     """Restart the nodes one at a time so that no request is lost.
 
     Stopping a node (SIGTERM) drains it: nginx is refused new connections
@@ -985,12 +999,11 @@ def rolling_restart(cfg: ClusterConfig, *, timeout: float = 60.0, say: bool = Tr
     if not is_running(cfg):
         raise LaunchError(f"cluster is not running (run dir {cfg.run_dir})")
     for name in cfg.node_names():
-        if say:
-            _say(f"restarting {name}")
+        if not quiet:
+            say(f"restarting {name}")
         supervisorctl(cfg, "stop", f"nodes:{name}")
         supervisorctl(cfg, "start", f"nodes:{name}")
-        asyncio.run(_wait_nodes_ready(cfg, [name], timeout))
-        asyncio.run(_wait_behind_nginx(cfg, [name], timeout))
+        asyncio.run(_wait_back(cfg, [name], timeout))
 
 
 def restart(cfg: ClusterConfig, *, timeout: float = 60.0) -> None:
@@ -1075,7 +1088,7 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "rolling-restart":
                 rolling_restart(cfg)
     except LaunchError as exc:
-        print(f"{_colour('1;31', 'error:')} {exc}", file=sys.stderr)
+        print(f"{colour('1;31', 'error:')} {exc}", file=sys.stderr)
         return 1
     return 0
 

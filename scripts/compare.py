@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import secrets
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -42,23 +39,19 @@ from loadtest.report import Run, markdown_table
 from node.models import UserDTO
 from node.routes import PATHS
 from node.sessions import Limits, MemorySessionStore
-from scripts.chaos import _kill
-from scripts.cluster import ROOT, ClusterConfig
-from scripts.loadrun import REPORTS, finish, save, start_locust, stop, throwaway
+from scripts.cluster import ClusterConfig, kill_process, say
+from scripts.journey import log_in
+from scripts.loadrun import REPORTS, locust, parse_fault_run_args, save, stamp, throwaway
 
-# --strategies name -> (column title, cluster)
-STRATEGIES: dict[str, tuple[str, dict[str, Any]]] = {
-    "memory": ("in-process, round robin", {"store": "memory"}),
-    "sticky": ("sticky sessions", {"store": "memory", "balance": "sticky"}),
-    "replicated": ("session replication", {"store": "replicated"}),
-    "redis": ("shared store (Redis)", {"store": "redis"}),
+# --strategies name -> (column title, SESSION_STORE, BALANCE)
+STRATEGIES: dict[str, tuple[str, str, str]] = {
+    "memory": ("in-process, round robin", "memory", "round_robin"),
+    "sticky": ("sticky sessions", "memory", "sticky"),
+    "replicated": ("session replication", "replicated", "round_robin"),
+    "redis": ("shared store (Redis)", "redis", "round_robin"),
 }
 FAULT_AT = 0.4
 KILLED = 2  # node2
-
-
-def _say(message: str) -> None:
-    print(f"\033[1m==>\033[0m {message}", flush=True)
 
 
 def bytes_per_session(count: int = 10_000) -> float:
@@ -98,7 +91,7 @@ async def consistency_window(cfg: ClusterConfig, trials: int, cap: float = 3.0) 
     out: list[float | None] = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
         for _ in range(trials):
-            token = await _log_in(http, cfg.node_url(1))
+            token = await log_in(http, cfg.node_url(1))
             started = time.monotonic()
             seen: float | None = None
             while time.monotonic() - started < cap:
@@ -113,48 +106,45 @@ async def consistency_window(cfg: ClusterConfig, trials: int, cap: float = 3.0) 
     return out
 
 
-async def _log_in(http: aiohttp.ClientSession, base: str) -> str:
-    phone = "139" + f"{secrets.randbelow(10**8):08d}"
-    async with http.post(base + PATHS["user.code"], params={"phone": phone}) as resp:
-        resp.raise_for_status()
-    async with http.get(base + PATHS["dev.sms.latest"], params={"phone": phone}) as resp:
-        code = (await resp.json())["data"]["code"]
-    async with http.post(base + PATHS["user.login"], json={"phone": phone, "code": code}) as resp:
-        resp.raise_for_status()
-        return str((await resp.json())["data"])
-
-
 def run_one(
-    name: str, spec: dict[str, Any], *, users: int, duration: int, nodes: int, stamp: str, per_session: float
+    title: str,
+    store: str,
+    balance: str,
+    *,
+    users: int,
+    duration: int,
+    nodes: int,
+    when: str,
+    per_session: float,
 ) -> dict[str, str]:
-    prefix = REPORTS / f"compare-{stamp}-{spec['store']}-{spec.get('balance', 'round_robin')}"
-    locust: subprocess.Popen[bytes] | None = None
-    extra = {"balance": spec["balance"]} if "balance" in spec else {}
-    _say(f"{name}: starting a throwaway cluster ({nodes} nodes)")
-    with throwaway(spec["store"], nodes=nodes, name="compare", **extra) as cfg:
-        try:
-            _say(f"{name}: {users} users for {duration} s through {cfg.url}; node{KILLED} killed at "
-                 f"{FAULT_AT * duration:.0f} s")  # fmt: skip
-            locust = start_locust(cfg.url, users=users, spawn_rate=users, duration=duration, prefix=prefix)
+    say(f"{title}: starting a throwaway cluster ({nodes} nodes)")
+    with throwaway(store, nodes=nodes, name="compare", balance=balance) as cfg:
+        say(f"{title}: {users} users for {duration} s through {cfg.url}; node{KILLED} killed at "
+            f"{FAULT_AT * duration:.0f} s")  # fmt: skip
+        prefix = REPORTS / f"compare-{when}-{store}-{balance}"
+        with locust(cfg.url, users=users, spawn_rate=users, duration=duration, prefix=prefix) as finished:
             began = time.time()
             # A schedule, not a wait for a condition: the fault at a set time.
             threading.Event().wait(FAULT_AT * duration)
             before_kill = asyncio.run(node_stats(cfg)).get(KILLED, {})
             fault = time.time()
-            _kill(cfg, f"nodes:node{KILLED}")
-            run = finish(locust, prefix, timeout=duration + 60)
-        finally:
-            stop(locust)
+            kill_process(cfg, f"nodes:node{KILLED}")
+            run = finished()
         end = time.time() + 1
-        stats = asyncio.run(node_stats(cfg))
-        trials = 10 if spec["store"] in ("redis", "replicated") else 2
-        window = asyncio.run(consistency_window(cfg, trials, cap=3.0 if trials == 10 else 1.0))
-    return _row(run, spec, began, fault, end, stats, before_kill, window, per_session)
+        stats, window = asyncio.run(_after(cfg, shared=store in ("redis", "replicated")))
+    return _row(run, store, began, fault, end, stats, before_kill, window, per_session)
+
+
+async def _after(cfg: ClusterConfig, *, shared: bool) -> tuple[dict[int, dict[str, Any]], list[float | None]]:
+    """With the load stopped: what each node holds, then the consistency
+    window (10 trials where another node may learn a session, 2 where it never does)."""
+    stats = await node_stats(cfg)
+    return stats, await consistency_window(cfg, 10 if shared else 2, cap=3.0 if shared else 1.0)
 
 
 def _row(
     run: Run,
-    spec: dict[str, Any],
+    store: str,
     began: float,
     fault: float,
     end: float,
@@ -169,8 +159,8 @@ def _row(
     # when replicated.
     held = {index: s.get("sessions", 0) for index, s in stats.items()}
     steady = [n for index, n in held.items() if index != KILLED]
-    distinct = max(held.values(), default=0) if spec["store"] == "replicated" else sum(held.values())
-    if spec["store"] == "redis":
+    distinct = max(held.values(), default=0) if store == "replicated" else sum(held.values())
+    if store == "redis":
         memory = "0 (in Redis: see make bench)"
     else:
         share = statistics.mean(steady) / distinct if steady and distinct else 0.0
@@ -180,7 +170,7 @@ def _row(
         consistency = "never (another node never learns it)"
     elif len(seen) < len(window):
         consistency = f"{len(window) - len(seen)} of {len(window)} never; others {1000 * max(seen):.0f} ms"
-    elif max(seen) == 0 or spec["store"] == "redis":
+    elif max(seen) == 0 or store == "redis":
         consistency = f"none: known at the first request ({1000 * max(seen):.1f} ms)"
     else:
         consistency = f"median {1000 * statistics.median(seen):.1f} ms, max {1000 * max(seen):.1f} ms"
@@ -194,48 +184,37 @@ def _row(
         "requests/s": f"{run.rps:,.0f}",
         # By whole seconds (the locustfile counts per second): the second the
         # fault falls in counts as after it.
-        "sessions lost before the fault": run.lost_between(SESSION_LOST, began - 1, int(fault)),
-        "sessions lost after the fault": run.lost_between(SESSION_LOST, int(fault), end),
+        "sessions lost before the fault": run.lost(SESSION_LOST, began - 1, int(fault)),
+        "sessions lost after the fault": run.lost(SESSION_LOST, int(fault), end),
         "codes lost": run.lost(CODE_LOST),
         "server errors": run.count(SERVER_ERROR),
         "node memory per 10,000 sessions, per node (share held)": memory,
         "consistency window (login on node1, then node2)": consistency,
-        "Redis round trips per request": f"{trips / served:.2f}"
-        if spec["store"] == "redis" and served
-        else "0",
+        "Redis round trips per request": f"{trips / served:.2f}" if store == "redis" and served else "0",
         "requests by node": ", ".join(f"{node} {n:,}" for node, n in run.nodes.items()),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.compare", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--duration", type=int, default=30, help="seconds of load per strategy (at least 10)")
-    parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument(
         "--strategies", default=",".join(STRATEGIES), help="comma-separated: " + ", ".join(STRATEGIES)
     )
-    args = parser.parse_args(argv)
-    if args.duration < 10:
-        parser.error("--duration must be at least 10 s: the fault needs time before and after it")
-    if args.nodes < 2:
-        parser.error("--nodes must be at least 2: one is killed while the others serve")
+    args = parse_fault_run_args(parser, argv, users=20, duration=30, min_duration=10)
     chosen = [s.strip() for s in args.strategies.split(",") if s.strip()]
     if unknown := [s for s in chosen if s not in STRATEGIES]:
         parser.error(f"unknown strategies: {', '.join(unknown)}")
-    REPORTS.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    when = stamp()
     per_session = bytes_per_session()
-    _say(f"an in-process session costs a node {per_session:.0f} bytes of Python heap (tracemalloc)")
+    say(f"an in-process session costs a node {per_session:.0f} bytes of Python heap (tracemalloc)")
 
     results = {
         STRATEGIES[key][0]: run_one(
-            STRATEGIES[key][0],
-            STRATEGIES[key][1],
+            *STRATEGIES[key],
             users=args.users,
             duration=args.duration,
             nodes=args.nodes,
-            stamp=stamp,
+            when=when,
             per_session=per_session,
         )
         for key in chosen
@@ -247,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         f"127.0.0.1; node{KILLED} killed with SIGKILL at {FAULT_AT * args.duration:.0f} s and restarted by "
         f"supervisord.  An in-process session costs {per_session:.0f} bytes of a node's heap.\n\n{table}"
     )
-    out = save(f"compare-{stamp}", "make compare", text)
-    print("\n" + out.read_text() + f"\nsaved {out.relative_to(ROOT)}")
+    save(f"compare-{when}", "make compare", text, show=True)
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import sys
 import time
@@ -20,13 +19,9 @@ from typing import Any
 import aiohttp
 
 from node.routes import PATHS
-from scripts.cluster import ClusterConfig, clean, down, new_run_dir, up
-
-COLOR = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def paint(code: str, text: str) -> str:
-    return f"\033[{code}m{text}\033[0m" if COLOR else text
+from scripts.cluster import ClusterConfig, up
+from scripts.cluster import colour as paint
+from scripts.loadrun import throwaway
 
 
 def random_phone() -> str:
@@ -141,42 +136,30 @@ def summary(results: dict[str, dict[str, bool]]) -> None:
     )
 
 
-async def main_async(pace: float) -> int:
-    run_dir = new_run_dir("demo")
-    cfg = ClusterConfig.on_free_ports(run_dir, nodes=3, session_store="memory", login_rate="10000r/s")
+def run(pace: float) -> int:
     results: dict[str, dict[str, bool]] = {}
-    try:
-        print(paint("1;35", "The cluster session-sharing problem, and its fix (集群 session 共享问题)"))
-        print(
-            f"Starting a throwaway cluster: 3 nodes behind nginx on {cfg.url}, sessions in each node's memory"
-        )
-        await asyncio.to_thread(up, cfg, quiet=True)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-            for store in ("memory", "redis"):
-                if store == "redis":
-                    print(
-                        "\n"
-                        + paint(
-                            "1;35", "Now the same cluster keeps sessions in Redis (用 Redis 代替 session)…"
-                        )
-                    )
-                    cfg.session_store = "redis"
-                    await asyncio.to_thread(up, cfg, quiet=True)  # the nodes restart, nothing else does
-                else:
-                    print(
-                        paint(
-                            "1;35", "\nSESSION_STORE=memory: each node is a Tomcat with its own HttpSession"
-                        )
-                    )
-                print(f"Strategy: {cfg.strategy}")
-                story = Story(cfg, http, pace)
-                await story.walk()
-                results[store] = story.outcomes
-        summary(results)
-        return 0
-    finally:
-        await asyncio.to_thread(down, cfg, quiet=True)
-        clean(run_dir)
+    print(paint("1;35", "The cluster session-sharing problem, and its fix (集群 session 共享问题)"))
+    print("Starting a throwaway cluster: 3 nodes behind nginx, sessions in each node's memory")
+    with throwaway("memory", nodes=3, name="demo") as cfg:
+        for store, banner in (
+            ("memory", "\nSESSION_STORE=memory: each node is a Tomcat with its own HttpSession"),
+            ("redis", "\nNow the same cluster keeps sessions in Redis (用 Redis 代替 session)…"),
+        ):
+            if store != cfg.session_store:
+                cfg.session_store = store
+                up(cfg, quiet=True)  # the nodes restart, nothing else does
+            print(paint("1;35", banner))
+            print(f"Strategy: {cfg.strategy}")
+            results[store] = asyncio.run(_walk(cfg, pace))
+    summary(results)
+    return 0
+
+
+async def _walk(cfg: ClusterConfig, pace: float) -> dict[str, bool]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        story = Story(cfg, http, pace)
+        await story.walk()
+        return story.outcomes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds of reading time per step (0 when not on a terminal)",
     )
     args = parser.parse_args(argv)
-    return asyncio.run(main_async(args.pace))
+    return run(args.pace)
 
 
 if __name__ == "__main__":

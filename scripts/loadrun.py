@@ -16,7 +16,7 @@ import datetime
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,14 +32,17 @@ def stamp() -> str:
     return datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def start_locust(
+@contextlib.contextmanager
+def locust(
     host: str, *, users: int, spawn_rate: int, duration: int, prefix: Path
-) -> subprocess.Popen[bytes]:
-    """locust, headless, for ``duration`` seconds; CSV and HTML at ``prefix``."""
+) -> Iterator[Callable[[], Run]]:
+    """locust, headless, for ``duration`` seconds, CSV and HTML at ``prefix``;
+    the block gets a function that waits for the end and reads the run.
+    Leaving the block early stops locust."""
     if urlsplit(host).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"load goes to this machine only (127.0.0.1), not {host}")
     REPORTS.mkdir(exist_ok=True)
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [
             str(VENV_BIN / "locust"),
             "-f", str(ROOT / "loadtest" / "locustfile.py"),
@@ -58,17 +61,17 @@ def start_locust(
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
+    def finished() -> Run:
+        if proc.wait(timeout=duration + 60) != 0:
+            raise RuntimeError(f"locust exited with {proc.returncode}")
+        return Run.read(prefix, Path(f"{prefix}-classes.json"))
 
-def finish(locust: subprocess.Popen[bytes], prefix: Path, *, timeout: float) -> Run:
-    if locust.wait(timeout=timeout) != 0:
-        raise RuntimeError(f"locust exited with {locust.returncode}")
-    return Run.read(prefix, Path(f"{prefix}-classes.json"))
-
-
-def stop(locust: subprocess.Popen[bytes] | None) -> None:
-    if locust is not None and locust.poll() is None:
-        locust.terminate()
-        locust.wait(timeout=30)
+    try:
+        yield finished
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -85,6 +88,26 @@ def throwaway(store: str, *, nodes: int, name: str, **kwargs: Any) -> Iterator[C
     finally:
         down(cfg, quiet=True)
         clean(run_dir)
+
+
+def parse_fault_run_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None, *, users: int, duration: int, min_duration: int
+) -> argparse.Namespace:
+    """The arguments of a load run with a node killed under it (make chaos,
+    make compare): --users, --duration (at least ``min_duration``), --nodes (at least 2)."""
+    parser.add_argument("--users", type=int, default=users)
+    parser.add_argument(
+        "--duration", type=int, default=duration, help=f"seconds of load per run (at least {min_duration})"
+    )
+    parser.add_argument("--nodes", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.duration < min_duration:
+        parser.error(
+            f"--duration must be at least {min_duration} s: the faults need time before and after them"
+        )
+    if args.nodes < 2:
+        parser.error("--nodes must be at least 2: one is killed while the others serve")
+    return args
 
 
 def table(runs: dict[str, Run]) -> str:
@@ -104,10 +127,16 @@ def table(runs: dict[str, Run]) -> str:
     return markdown_table(["", *runs], rows)
 
 
-def save(name: str, title: str, text: str) -> Path:
+def save(name: str, title: str, text: str, *, show: bool = False) -> Path:
+    """The report under reports/, headed with its date and machine; with
+    ``show``, printed as saved."""
+    REPORTS.mkdir(exist_ok=True)
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     out = REPORTS / f"{name}.md"
-    out.write_text(f"## {title}, {when}, {os.uname().nodename}, {os.cpu_count()} cores\n\n{text}\n")
+    report = f"## {title}, {when}, {os.uname().nodename}, {os.cpu_count()} cores\n\n{text}\n"
+    out.write_text(report)
+    if show:
+        print(f"\n{report}\nsaved {out.relative_to(ROOT)}")
     return out
 
 
@@ -117,19 +146,16 @@ def loadtest(args: argparse.Namespace) -> int:
     print(
         f"==> {args.users} users (spawn rate {args.spawn_rate}/s) for {args.duration} s against {args.host}"
     )
-    locust = start_locust(
+    with locust(
         args.host, users=args.users, spawn_rate=args.spawn_rate, duration=args.duration, prefix=prefix
-    )
-    try:
-        run = finish(locust, prefix, timeout=args.duration + 60)
-    finally:
-        stop(locust)
+    ) as finished:
+        run = finished()
     text = table({args.host: run})
     out = save(name, "make loadtest", text)
     print(
         "\n" + text + f"\n\nsaved {out.relative_to(ROOT)}, {prefix.relative_to(ROOT)}.html and the CSV files"
     )
-    if run.classes[OTHER]:
+    if run.total(OTHER):
         print("note: 'other' may be nginx's 429 (LOGIN_RATE); for load, raise it: make up LOGIN_RATE=1000r/s")
     return 0
 
@@ -143,13 +169,10 @@ def compare(args: argparse.Namespace) -> int:
                 f"==> {store}: {args.users} users, {args.duration} s, {args.nodes} nodes, through {cfg.url}"
             )
             prefix = REPORTS / f"{name}-{store}"
-            locust = start_locust(
+            with locust(
                 cfg.url, users=args.users, spawn_rate=args.users, duration=args.duration, prefix=prefix
-            )
-            try:
-                runs[f"SESSION_STORE={store}"] = finish(locust, prefix, timeout=args.duration + 60)
-            finally:
-                stop(locust)
+            ) as finished:
+                runs[f"SESSION_STORE={store}"] = finished()
     expected = (args.nodes - 1) / args.nodes
     text = (
         table(runs) + f"\n\nWith {args.nodes} nodes round robin sends a request to the node that holds its "
@@ -168,11 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_load = sub.add_parser("loadtest", help="load a running cluster")
     p_load.add_argument("--host", default="http://127.0.0.1:8080")
+    p_load.add_argument("--spawn-rate", type=int, default=10)  # compare starts every user at once
     p_cmp = sub.add_parser("compare", help="redis mode and memory mode, side by side")
     p_cmp.add_argument("--nodes", type=int, default=3)
     for p in (p_load, p_cmp):
         p.add_argument("--users", type=int, default=20)
-        p.add_argument("--spawn-rate", type=int, default=10)
         p.add_argument("--duration", type=int, default=30, help="seconds")
     args = parser.parse_args(argv)
     return loadtest(args) if args.command == "loadtest" else compare(args)

@@ -53,7 +53,11 @@ def run_dirs() -> Iterator[RunDirs]:
 
 @pytest.fixture(scope="session")
 def redis_cluster(run_dirs: RunDirs) -> Iterator[ClusterConfig]:
-    cfg = make_config(run_dirs("redis"), session_store="redis")
+    yield from running(make_config(run_dirs("redis"), session_store="redis"))
+
+
+def running(cfg: ClusterConfig) -> Iterator[ClusterConfig]:
+    """``cfg`` started, and stopped when the fixture ends."""
     try:
         up(cfg, quiet=True)
         yield cfg
@@ -64,17 +68,14 @@ def redis_cluster(run_dirs: RunDirs) -> Iterator[ClusterConfig]:
 def cluster_beside(shared: ClusterConfig, run_dir: Path, **kwargs: Any) -> Iterator[ClusterConfig]:
     """A cluster of nodes and nginx of its own, on ``shared``'s Redis and
     Postgres (nodes that keep sessions elsewhere never touch Redis)."""
-    cfg = make_config(
-        run_dir,
-        redis_url=shared.effective_redis_url(),
-        database_url=shared.effective_database_url(),
-        **kwargs,
+    yield from running(
+        make_config(
+            run_dir,
+            redis_url=shared.effective_redis_url(),
+            database_url=shared.effective_database_url(),
+            **kwargs,
+        )
     )
-    try:
-        up(cfg, quiet=True)
-        yield cfg
-    finally:
-        down(cfg, quiet=True)
 
 
 @pytest.fixture(scope="session")

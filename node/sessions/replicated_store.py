@@ -42,6 +42,7 @@ from typing import Any
 import aiohttp
 
 from ..models import UserDTO
+from ..tokens import same_mac
 from .base import Limits
 from .memory_store import MemorySessionStore, _Session
 
@@ -109,7 +110,8 @@ class ReplicatedSessionStore(MemorySessionStore):
         super().__init__(limits, clock=clock)
         self.node_name = node_name
         self._peers = [_Peer(url) for url in peers]
-        self._headers = {PEER_KEY_HEADER: peer_key(secret_key)}
+        self._key = peer_key(secret_key)
+        self._headers = {PEER_KEY_HEADER: self._key}
         self._delay = delay_ms / 1000
         self._dirty: dict[str, bool] = {}  # key -> written (True) or only touched
         # The version of the last write applied to each key, deletions
@@ -158,8 +160,9 @@ class ReplicatedSessionStore(MemorySessionStore):
 
     # --- out --------------------------------------------------------------------
     def _changed(self, key: str) -> None:
+        # Remembered even without peers: the state a peer asks for carries it.
+        self._remember(key, (self._clock(), self.node_name))
         if self._peers:
-            self._remember(key, (self._clock(), self.node_name))
             self._mark(key, written=True)
 
     def _touched(self, key: str) -> None:
@@ -193,7 +196,7 @@ class ReplicatedSessionStore(MemorySessionStore):
             entry = self._data.get(key)
             alive = entry is not None and entry.deadline > now
             if written:
-                version = list(self._versions[key][0]) if key in self._versions else [now, self.node_name]
+                version = list(self._versions[key][0])
                 if entry is not None and alive:
                     changes.append([key, encode(entry.value), entry.deadline, version])
                 else:
@@ -261,6 +264,10 @@ class ReplicatedSessionStore(MemorySessionStore):
             return
 
     # --- in ---------------------------------------------------------------------
+    def is_peer(self, key: str) -> bool:
+        """Whether ``key`` (a request's PEER_KEY_HEADER) is the cluster's peer key."""
+        return same_mac(key, self._key)
+
     def apply(self, changes: list[Change]) -> None:
         """Changes from a peer, or a peer's whole state: all validated first,
         then each applied if it is newer than what this copy has, never sent on."""
@@ -278,9 +285,8 @@ class ReplicatedSessionStore(MemorySessionStore):
         self.counts["received"] += len(parsed)
 
     def state(self) -> list[Change]:
-        now = self._clock()
         return [
-            [key, encode(value), deadline, list(self._versions.get(key, ((now, self.node_name), 0.0))[0])]
+            [key, encode(value), deadline, list(self._versions[key][0])]
             for key, value, deadline in self.entries()
         ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -59,6 +59,22 @@ async def info(http: aiohttp.ClientSession, cfg: ClusterConfig, index: int) -> d
 
 async def sessions_held(http: aiohttp.ClientSession, cfg: ClusterConfig) -> list[int]:
     return [(await info(http, cfg, i))["stats"]["sessions"] for i in range(1, cfg.nodes + 1)]
+
+
+async def me_status(http: aiohttp.ClientSession, cfg: ClusterConfig, index: int, token: str) -> int:
+    """The status of /user/me with ``token`` on node ``index`` directly."""
+    return (await call(http, "GET", cfg.node_url(index) + ME, token=token))[0]
+
+
+def answers_on(
+    http: aiohttp.ClientSession, cfg: ClusterConfig, token: str, nodes: tuple[int, ...], expect: int
+) -> Callable[[], Awaitable[bool]]:
+    """A condition for wait_for: every one of ``nodes`` answers ``expect`` for ``token``."""
+
+    async def holds() -> bool:
+        return [await me_status(http, cfg, i, token) for i in nodes] == [expect] * len(nodes)
+
+    return holds
 
 
 # --- sticky sessions ----------------------------------------------------------------
@@ -119,11 +135,9 @@ async def test_replication_converges_at_once_without_a_delay(
     token, _ = await log_in_via(http, replicated.node_url(1))
     started = time.monotonic()
 
-    async def known_on_2_and_3() -> bool:
-        statuses = [(await call(http, "GET", replicated.node_url(i) + ME, token=token))[0] for i in (2, 3)]
-        return statuses == [200, 200]
-
-    await wait_for(known_on_2_and_3, within=3, what="the session to reach nodes 2 and 3")
+    await wait_for(
+        answers_on(http, replicated, token, (2, 3), 200), within=3, what="the session to reach nodes 2 and 3"
+    )
     assert time.monotonic() - started < 2.0  # milliseconds, measured by make compare
 
 
@@ -132,13 +146,9 @@ async def test_replication_has_a_window_in_which_another_node_says_401(
 ) -> None:
     # REPLICATION_DELAY_MS=2000: a login, then at once a request elsewhere.
     token, _ = await log_in_via(http, lagging.node_url(1))
-    assert (await call(http, "GET", lagging.node_url(2) + ME, token=token))[0] == 401
+    assert await me_status(http, lagging, 2, token) == 401
     started = time.monotonic()
-
-    async def known_on_2() -> bool:
-        return (await call(http, "GET", lagging.node_url(2) + ME, token=token))[0] == 200
-
-    await wait_for(known_on_2, within=8, what="the session to reach node 2")
+    await wait_for(answers_on(http, lagging, token, (2,), 200), within=8, what="the session to reach node 2")
     assert time.monotonic() - started < 4.0
 
 
@@ -183,7 +193,7 @@ async def test_a_restarted_node_catches_up_from_a_peer(
     await asyncio.to_thread(stop_node, replicated, 3)
     await asyncio.to_thread(start_node, replicated, 3)
     # Asked at once, before any later change could have reached it.
-    assert (await call(http, "GET", replicated.node_url(3) + ME, token=token))[0] == 200
+    assert await me_status(http, replicated, 3, token) == 200
     caught_up = (await info(http, replicated, 3))["stats"]["replication"]["caughtUp"]
     assert caught_up["from"] is not None and caught_up["entries"] > 0
 
@@ -193,10 +203,9 @@ async def test_replicated_sessions_survive_the_death_of_a_node(
 ) -> None:
     token, _ = await log_in_via(http, replicated.node_url(1))
 
-    async def known_on_2() -> bool:
-        return (await call(http, "GET", replicated.node_url(2) + ME, token=token))[0] == 200
-
-    await wait_for(known_on_2, within=2, what="the session to reach node 2")
+    await wait_for(
+        answers_on(http, replicated, token, (2,), 200), within=2, what="the session to reach node 2"
+    )
     await asyncio.to_thread(stop_node, replicated, 1)
     try:
         answers = [await call(http, "GET", replicated.url + "/api" + ME, token=token) for _ in range(6)]
@@ -242,19 +251,14 @@ async def test_a_logout_racing_refreshes_on_other_nodes_stays_a_logout(
     # arriving after the logout, it must not bring the session back.
     token, _ = await log_in_via(http, replicated.node_url(1))
 
-    async def known_everywhere() -> bool:
-        statuses = [(await call(http, "GET", replicated.node_url(i) + ME, token=token))[0] for i in (2, 3)]
-        return statuses == [200, 200]
-
-    await wait_for(known_everywhere, within=3, what="the session to reach every node")
+    await wait_for(
+        answers_on(http, replicated, token, (2, 3), 200), within=3, what="the session to reach every node"
+    )
     refreshes = [call(http, "GET", replicated.node_url(2 + i % 2) + ME, token=token) for i in range(30)]
     logout = call(http, "POST", replicated.node_url(1) + PATHS["user.logout"], token=token)
     await asyncio.gather(logout, *refreshes)
 
-    async def gone_everywhere() -> bool:
-        statuses = [(await call(http, "GET", replicated.node_url(i) + ME, token=token))[0] for i in (1, 2, 3)]
-        return statuses == [401, 401, 401]
-
+    gone_everywhere = answers_on(http, replicated, token, (1, 2, 3), 401)
     await wait_for(gone_everywhere, within=3, what="the logout to reach every node")
     await asyncio.sleep(0.5)  # anything still in flight has arrived by now
     assert await gone_everywhere()

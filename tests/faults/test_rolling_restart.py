@@ -24,7 +24,7 @@ async def test_a_rolling_restart_under_load_fails_no_request(
             return load.count() >= 50
 
         await wait_for(going, what="load to get going")
-        await asyncio.to_thread(rolling_restart, cfg, say=False)
+        await asyncio.to_thread(rolling_restart, cfg, quiet=True)
         done_at = load.count()
 
         async def more() -> bool:
