@@ -11,6 +11,7 @@ REPLICATION_DELAY_MS ?= 0
 REDIS_PORT     ?= 16379
 PG_PORT        ?= 15432
 REDIS_URL      ?=
+REDIS_TOPOLOGY ?= single
 DATABASE_URL   ?=
 SMS_OUTBOX     ?= on
 LOGIN_RATE     ?= 20r/s
@@ -23,7 +24,7 @@ PY      := .venv/bin/python
 CLUSTER := $(PY) -m scripts.cluster --run-dir $(RUN_DIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos demo loadtest loadtest-ui loadtest-compare compare bench
+.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos demo loadtest loadtest-ui loadtest-compare compare bench failover
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,11 +35,12 @@ setup: ## install what `make up` needs (apt packages, .venv)
 setup-dev: ## install what `make test` needs as well
 	@bash scripts/setup.sh --dev
 
-up: setup ## start the cluster (NODES, PORT, SESSION_STORE=redis|memory|replicated, BALANCE=round_robin|sticky, ...)
+up: setup ## start the cluster (NODES, PORT, SESSION_STORE=redis|memory|replicated, BALANCE=round_robin|sticky, REDIS_TOPOLOGY=single|sentinel|cluster, ...)
 	@$(CLUSTER) up --nodes $(NODES) --port $(PORT) --node-base-port $(NODE_BASE_PORT) \
 	  --redis-port $(REDIS_PORT) --pg-port $(PG_PORT) --session-store $(SESSION_STORE) \
 	  --redis-url "$(REDIS_URL)" --database-url "$(DATABASE_URL)" --sms-outbox $(SMS_OUTBOX) \
-	  --login-rate $(LOGIN_RATE) --balance $(BALANCE) --replication-delay-ms $(REPLICATION_DELAY_MS)
+	  --login-rate $(LOGIN_RATE) --balance $(BALANCE) --replication-delay-ms $(REPLICATION_DELAY_MS) \
+	  --redis-topology $(REDIS_TOPOLOGY)
 
 down: ## stop everything `make up` started
 	@if [ -x $(PY) ]; then $(CLUSTER) down; fi
@@ -102,5 +104,8 @@ compare: setup-dev ## every strategy (in-process, sticky, replicated, Redis), sa
 	@$(PY) -m scripts.compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) --nodes $(NODES) \
 	  --strategies $(STRATEGIES)
 
-bench: setup-dev ## wrk on GET /user/me: bare handler, memory and redis mode, direct and through nginx; login rate; Redis bytes a session
+bench: setup-dev ## wrk on GET /user/me: bare handler, memory and redis mode, direct and through nginx, each Redis topology; login rate; Redis bytes a session
 	@$(PY) -m scripts.bench --nodes $(NODES) $(BENCH_ARGS)
+
+failover: setup-dev ## the Redis master stopped under users, on Sentinel and on Redis Cluster (own throwaway clusters): error window, sessions kept
+	@$(PY) -m scripts.failover --users $(or $(USERS),20) --nodes $(NODES)

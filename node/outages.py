@@ -10,10 +10,17 @@ from __future__ import annotations
 import asyncpg
 import redis.exceptions
 
-# Refused, reset, timed out, still loading its AOF after a restart.
+# Refused, reset, timed out, still loading its AOF after a restart; and
+# the moments of a failover: no master known to the sentinels yet (a
+# ConnectionError), a demoted master refusing a write, a Redis Cluster
+# whose dead master's slots no server serves yet, or that is moving them.
 SESSION_STORE_DOWN: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.ClusterError,
+    redis.exceptions.SlotNotCoveredError,
+    redis.exceptions.TryAgainError,
 )
 
 # Refused (OSError), timed out (command_timeout), lost mid-query, shutting

@@ -11,12 +11,9 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from . import db
+from .redis_client import describe, open_redis
 from .sessions import Limits, MemorySessionStore, RedisSessionStore, ReplicatedSessionStore, SessionStore
 from .settings import Settings, mask_password
 from .typedefs import METRICS, PG, REDIS, SETTINGS, STORE
@@ -51,44 +48,12 @@ async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    log.info("connecting to redis at %s", mask_password(settings.redis_url))
-    # Blocking: under a burst, a request waits (at most a second) for one of
-    # 64 connections instead of failing as redis-py's default pool does once
-    # its connections are all in use, which would turn load into 503s.
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=64,
-        timeout=1.0,
-        decode_responses=True,
-        client_name=settings.node_name,
-        # A Redis that does not answer fails the request (503) within about
-        # a second instead of holding it: connecting, and waiting for any reply.
-        socket_connect_timeout=1.0,
-        socket_timeout=1.0,
-        # Retry once, at once, on a *connection* error only: that is the
-        # pooled socket that died with a Redis restart, and a fresh one
-        # succeeds, so users do not see the restart.  A timeout is not
-        # retried: Redis is slow or hung, and a second wait would double
-        # the time before the 503.
-        retry=Retry(
-            ExponentialBackoff(cap=0.1, base=0.01), retries=1, supported_errors=(RedisConnectionError,)
-        ),
-        # No PING before a command on a connection that was idle: it would run
-        # inside the user's request anyway.  A connection Redis closed fails
-        # at once and is replaced by the retry above; a half-open one (peer
-        # gone without a reset: rare, and not on loopback) costs that request
-        # the 1 s timeout, as the PING would.  TCP keepalive (redis-py's
-        # default) closes those eventually.
-        health_check_interval=0,
-    )
-    client = Redis.from_pool(pool)
-    try:
+    log.info("connecting to redis: %s", describe(settings))
+    async with open_redis(settings) as client:
         await client.ping()
         app[REDIS] = client
         yield
-    finally:
-        await client.aclose()
-        log.info("redis client closed")
+    log.info("redis client closed")
 
 
 async def session_store_ctx(app: web.Application) -> AsyncIterator[None]:

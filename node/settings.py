@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from redis.asyncio.connection import parse_url
+
 SessionStoreKind = Literal["redis", "memory", "replicated"]
 SESSION_STORES: tuple[SessionStoreKind, ...] = ("redis", "memory", "replicated")
 
@@ -29,6 +31,15 @@ class Settings:
     port: int = 8081
     session_store: SessionStoreKind = "redis"
     redis_url: str = "redis://127.0.0.1:16379/0"
+    # Redis beyond one server (node/redis_client.py).  Sentinel: the
+    # sentinels' addresses and the name they watch the master under; the
+    # nodes ask them where the master is and follow a failover.  Cluster:
+    # addresses to learn the slot map from (REDIS_URL's host if none).  In
+    # both, REDIS_URL still gives the password, the user and TLS.
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = "sessionlab"
+    redis_cluster: bool = False
+    redis_cluster_seeds: tuple[tuple[str, int], ...] = ()
     database_url: str = "postgresql://postgres@127.0.0.1:15432/sessionlab"
     # The outbox endpoint plays the user's phone; off in anything public.
     sms_outbox: bool = True
@@ -96,8 +107,23 @@ class Settings:
             raise SettingsError("SESSION_STORE=replicated needs SECRET_KEY, the same on every node")
         if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        if self.redis_sentinels and self.redis_cluster:
+            raise SettingsError("REDIS_SENTINELS and REDIS_CLUSTER exclude each other: pick one")
+        if self.redis_cluster and not self.redis_cluster_seeds and urlsplit(self.redis_url).scheme == "unix":
+            raise SettingsError("REDIS_CLUSTER needs REDIS_CLUSTER_SEEDS or a redis:// REDIS_URL")
+        if self.redis_cluster and int(parse_url(self.redis_url).get("db") or 0) != 0:
+            raise SettingsError(
+                "REDIS_CLUSTER: a Redis Cluster has database 0 only (REDIS_URL names another)"
+            )
+        if not self.redis_sentinel_master:
+            raise SettingsError("REDIS_SENTINEL_MASTER must not be empty")
         if urlsplit(self.database_url).scheme not in ("postgres", "postgresql"):
             raise SettingsError("DATABASE_URL must be a postgresql:// URL")
+
+    @property
+    def redis_topology(self) -> str:
+        """single, sentinel or cluster: how the nodes reach Redis."""
+        return "sentinel" if self.redis_sentinels else "cluster" if self.redis_cluster else "single"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -131,6 +157,22 @@ def _on_off(raw: str) -> bool:
     raise ValueError("must be on or off")
 
 
+def addresses(raw: str) -> tuple[tuple[str, int], ...]:
+    """``host:port,host:port`` (an IPv6 host in brackets: ``[::1]:26379``)."""
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:([0-9]{1,5})|([^:\[\]\s]+):([0-9]{1,5})", item)
+        port = int(match.group(2) or match.group(4)) if match else 0
+        if not match or not 0 < port < 65536:
+            raise ValueError(f"{item!r} is not host:port (an IPv6 host in brackets)")
+        found.append((match.group(1) or match.group(3), port))
+    if not found:
+        raise ValueError("no address given")
+    return tuple(found)
+
+
 # Environment variable -> (field, parser): one table, so the names the
 # launcher, the Makefile and the README use cannot drift from the fields.
 ENV: dict[str, tuple[str, Callable[[str], object]]] = {
@@ -139,6 +181,10 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "NODE_PORT": ("port", int),
     "SESSION_STORE": ("session_store", str),
     "REDIS_URL": ("redis_url", str),
+    "REDIS_SENTINELS": ("redis_sentinels", addresses),
+    "REDIS_SENTINEL_MASTER": ("redis_sentinel_master", str),
+    "REDIS_CLUSTER": ("redis_cluster", _on_off),
+    "REDIS_CLUSTER_SEEDS": ("redis_cluster_seeds", addresses),
     "DATABASE_URL": ("database_url", str),
     "SMS_OUTBOX": ("sms_outbox", _on_off),
     "LOGIN_CODE_TTL": ("login_code_ttl", int),

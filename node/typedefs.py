@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 from aiohttp import web
-from redis.asyncio import Redis
 
 from .metrics import Metrics
 from .models import UserDTO
+from .redis_client import RedisClient
 from .sessions import SessionStore
 from .settings import Settings
 
@@ -22,7 +22,7 @@ SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 PG = web.AppKey("pg", asyncpg.Pool)
 # Present only in redis mode: the memory store needs no client.
-REDIS = web.AppKey("redis", Redis)
+REDIS: web.AppKey[RedisClient] = web.AppKey("redis")
 STORE = web.AppKey("session_store", SessionStore)
 METRICS = web.AppKey("metrics", Metrics)
 # The key of the codes' HMAC: SECRET_KEY, or random if none was set.

@@ -7,10 +7,13 @@ JSON (scripts/bench_bare.py), then measures with wrk (Debian's package)
 TTL back:
 
 - bare; memory mode and redis mode, each on one node directly and through
-  nginx over all the nodes; in interleaved rounds, each target's ratio to
+  nginx over all the nodes; redis mode on one node again for each other
+  Redis topology (Sentinel: a master and a replica; Redis Cluster: three
+  masters with a replica each), each on a cluster of its own; in interleaved rounds, each target's ratio to
   bare taken within its round (the machine is shared: ratios, not absolute
   rates, are the figures that hold), medians over the rounds;
-- login throughput: code + SMS + login a second, Postgres included;
+- login throughput: code + SMS + login a second, Postgres included, per
+  Redis topology;
 - Redis memory per session: MEMORY USAGE of one session, and the growth of
   used_memory over many sessions written the way logins write them.
 
@@ -42,6 +45,7 @@ from node.tokens import new_token, session_id
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
 from scripts.journey import log_in
 from scripts.loadrun import save, stamp, throwaway
+from scripts.redis_topology import LAYOUTS, REPLICATED, replicated_list
 
 
 @dataclass
@@ -153,14 +157,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--sessions", type=int, default=100_000, help="written to measure Redis memory")
     parser.add_argument("--login-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--topologies",
+        type=replicated_list,
+        default=list(REPLICATED),
+        help="Redis topologies measured besides one server",
+    )
     args = parser.parse_args(argv)
+    topologies = args.topologies
 
     with (
         throwaway("redis", nodes=args.nodes, name="bench-redis") as redis_cfg,
         throwaway("memory", nodes=args.nodes, name="bench-memory") as memory_cfg,
+        contextlib.ExitStack() as stack,
         bare_server() as bare_url,
     ):
-        redis_token, memory_token = asyncio.run(_tokens(redis_cfg, memory_cfg))
+        others = {
+            topology: stack.enter_context(
+                throwaway("redis", nodes=args.nodes, name=f"bench-{topology}", redis_topology=topology)
+            )
+            for topology in topologies
+        }
+        redis_token, memory_token, *other_tokens = asyncio.run(
+            _tokens(redis_cfg, memory_cfg, *others.values())
+        )
         me = PATHS["user.me"]
         targets: dict[str, tuple[str, str | None]] = {
             "bare aiohttp handler (fixed JSON)": (bare_url, None),
@@ -173,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         # and no database.
         hop = f"memory mode, nginx over {args.nodes} nodes (/cluster/info: no session)"
         targets[hop] = (memory_cfg.url + "/api" + PATHS["cluster.info"], None)
+        for (topology, cfg), token in zip(others.items(), other_tokens, strict=True):
+            name = f"redis mode on {LAYOUTS[topology].description}, one node"
+            targets[name] = (cfg.node_url(1) + me, token)
         results: dict[str, list[Wrk]] = {name: [] for name in targets}
         ratios: dict[str, list[float]] = {name: [] for name in targets}
         for round_ in range(args.rounds):
@@ -184,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].append(result)
                 ratios[name].append(result.rps / bare)
         print("==> login throughput", flush=True)
-        logins = asyncio.run(login_rate(redis_cfg, args.login_seconds))
+        by_topology = {LAYOUTS[t].description: c for t, c in {"single": redis_cfg, **others}.items()}
+        logins = {name: asyncio.run(login_rate(cfg, args.login_seconds)) for name, cfg in by_topology.items()}
         print(f"==> Redis memory over {args.sessions:,} sessions", flush=True)
         one, grown = asyncio.run(memory_per_session(redis_cfg, redis_token, args.sessions))
 
@@ -199,13 +223,17 @@ def main(argv: list[str] | None = None) -> int:
         for name, runs in results.items()
     ]
     table = markdown_table(["GET /user/me with a token", "requests/s", "p50 ms", "p99 ms", "× bare"], rows)
+    login_rows = "".join(
+        f"| logins a second, Redis on {name} (code, SMS read, login; Postgres included; "
+        f"16 clients, one node) | {rate:,.0f} |\n"
+        for name, rate in logins.items()
+    )
     text = (
         f"wrk -t2 -c{args.connections}, {args.seconds:g} s a target, {args.rounds} interleaved round(s), "
         "medians; × bare is each target's rate over the bare handler's in the same round.\n\n"
         f"{table}\n\n"
         f"| other figures | |\n|---|---:|\n"
-        f"| logins a second (code, SMS read, login; Postgres included; 16 clients, one node) "
-        f"| {logins:,.0f} |\n"
+        f"{login_rows}"
         f"| Redis MEMORY USAGE of one session | {one} bytes |\n"
         f"| Redis used_memory growth a session, over {args.sessions:,} sessions "
         "(one user each) "

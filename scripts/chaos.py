@@ -27,7 +27,8 @@ import aiohttp
 
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
-from scripts.cluster import ClusterConfig, kill_process, process_pid, rolling_restart, say, until
+from scripts.cluster import ClusterConfig, kill_process, process_pid, rolling_restart, say
+from scripts.launching import until
 from scripts.loadrun import REPORTS, locust, parse_fault_run_args, save, stamp, throwaway
 
 Probe = Callable[[aiohttp.ClientSession], Awaitable[bool]]

@@ -35,16 +35,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
-from redis.asyncio import Redis
 
-from node.settings import SESSION_STORES
+from node.settings import SESSION_STORES, Settings
+from scripts import redis_topology
+from scripts.launching import LaunchError, until
+from scripts.redis_topology import TOPOLOGIES, RedisProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -52,10 +54,6 @@ DB_NAME = "sessionlab"
 # Unix socket paths are limited to ~107 bytes; supervisorctl talks to
 # supervisord over one in the run dir.
 _MAX_SOCKET_PATH = 100
-
-
-class LaunchError(RuntimeError):
-    """The cluster could not be started as asked; the message says why."""
 
 
 BALANCES = ("round_robin", "sticky")
@@ -83,6 +81,14 @@ class ClusterConfig:
     replication_delay_ms: int = 0
     # Given: the nodes use that server and the launcher starts none.
     redis_url: str | None = None
+    # The launcher's own Redis: single, sentinel or cluster
+    # (scripts/redis_topology.py).  The servers' ports (the first is
+    # redis_port), the sentinels' and the cluster bus's follow redis_port
+    # unless given.
+    redis_topology: str = "single"
+    redis_ports: list[int] = dataclasses.field(default_factory=list)
+    sentinel_ports: list[int] = dataclasses.field(default_factory=list)
+    bus_ports: list[int] = dataclasses.field(default_factory=list)
     database_url: str | None = None
     sms_outbox: bool = True
     # nginx's limit per client address on /api/user/code and /api/user/login
@@ -112,23 +118,61 @@ class ClusterConfig:
             raise LaunchError(f"BALANCE must be one of {', '.join(BALANCES)}, not {self.balance!r}")
         if self.replication_delay_ms < 0:
             raise LaunchError("REPLICATION_DELAY_MS must not be negative")
+        topology = self.redis_topology
+        if topology not in TOPOLOGIES:
+            raise LaunchError(f"REDIS_TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")
+        if topology != "single" and self.redis_url:
+            raise LaunchError(
+                "REDIS_TOPOLOGY lays out the launcher's own Redis: it does not go with REDIS_URL"
+            )
+        layout = redis_topology.LAYOUTS[topology]
+        servers, sentinels = layout.servers, layout.sentinels
+        if not self.redis_ports:
+            self.redis_ports = [self.redis_port + i for i in range(servers)]
+        if not self.sentinel_ports:
+            self.sentinel_ports = [self.redis_port + servers + i for i in range(sentinels)]
+        if topology == "cluster" and not self.bus_ports:
+            self.bus_ports = [port + 10000 for port in self.redis_ports]
+        ports = list(_ports(self).values())
+        if len(set(ports)) < len(ports) or not all(0 < port < 65536 for port in ports):
+            raise LaunchError(f"these ports overlap or are out of range: {_ports(self)}; pick others")
+        buses = servers if topology == "cluster" else 0
+        shape = (len(self.redis_ports), len(self.sentinel_ports), len(self.bus_ports), self.redis_ports[0])
+        if shape != (servers, sentinels, buses, self.redis_port):
+            raise LaunchError(
+                f"REDIS_TOPOLOGY={topology} takes {servers} server and {sentinels} sentinel ports"
+            )
 
     @property
     def strategy(self) -> str:
         """The answer to the session problem this cluster runs, in words."""
-        return STRATEGIES.get((self.session_store, self.balance), f"{self.session_store}, {self.balance}")
+        strategy = STRATEGIES.get((self.session_store, self.balance), f"{self.session_store}, {self.balance}")
+        if self.session_store == "redis" and self.redis_topology != "single":
+            strategy += f" on {redis_topology.LAYOUTS[self.redis_topology].description}"
+        return strategy
 
     @classmethod
     def on_free_ports(cls, run_dir: Path, *, nodes: int = 3, **kwargs: Any) -> ClusterConfig:
         """A throwaway cluster's config: every port a free one."""
-        ports = free_ports(nodes + 3)
+        topology = kwargs.get("redis_topology", "single")
+        layout = redis_topology.LAYOUTS[topology]
+        servers, sentinels = layout.servers, layout.sentinels
+        buses = servers if topology == "cluster" else 0
+        ports = free_ports(nodes + 2 + servers + sentinels + buses)
+        port, pg_port, *ports = ports
+        node_ports, ports = ports[:nodes], ports[nodes:]
+        redis_ports, ports = ports[:servers], ports[servers:]
+        sentinel_ports, bus_ports = ports[:sentinels], ports[sentinels:]
         return cls(
             run_dir=run_dir,
             nodes=nodes,
-            port=ports[0],
-            redis_port=ports[1],
-            pg_port=ports[2],
-            node_ports=ports[3:],
+            port=port,
+            redis_port=redis_ports[0],
+            pg_port=pg_port,
+            node_ports=node_ports,
+            redis_ports=redis_ports,
+            sentinel_ports=sentinel_ports,
+            bus_ports=bus_ports,
             **kwargs,
         )
 
@@ -154,6 +198,15 @@ class ClusterConfig:
         return self.redis_url is None
 
     @property
+    def redis_processes(self) -> list[RedisProcess]:
+        """The launcher's own Redis servers and sentinels (none if REDIS_URL is given)."""
+        if not self.own_redis:
+            return []
+        return redis_topology.processes(
+            self.redis_topology, self.run_dir, self.redis_ports, self.sentinel_ports, self.bus_ports
+        )
+
+    @property
     def own_postgres(self) -> bool:
         return self.database_url is None
 
@@ -169,10 +222,27 @@ class ClusterConfig:
         return f"http://127.0.0.1:{self.node_ports[index - 1]}"
 
     def effective_redis_url(self) -> str:
+        """The nodes' REDIS_URL.  With Sentinel or Cluster, only its password
+        counts: redis_env says where the sentinels or the seeds are."""
         if self.redis_url:
             return self.redis_url
-        password = (self.run_dir / "redis-password").read_text().strip()
-        return f"redis://:{password}@127.0.0.1:{self.redis_port}/0"
+        return f"redis://:{self.redis_password()}@127.0.0.1:{self.redis_port}/0"
+
+    def redis_password(self) -> str:
+        return (self.run_dir / "redis-password").read_text().strip()
+
+    def redis_env(self) -> dict[str, str]:
+        """How a node reaches this cluster's Redis: its environment's REDIS_* part."""
+        return {
+            "REDIS_URL": self.effective_redis_url(),
+            **redis_topology.node_env(self.redis_topology, self.redis_processes),
+        }
+
+    def node_settings(self, index: int = 1) -> Settings:
+        """Node ``index``'s settings, as its process reads them: what the
+        scripts and tests give node.redis_client.open_redis to reach Redis
+        the way the nodes do."""
+        return Settings.from_env(_node_env(self, index))
 
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -424,18 +494,6 @@ def _init_postgres(cfg: ClusterConfig, *, quiet: bool = False) -> None:
     password_file.chmod(0o600)
 
 
-async def until(probe: Callable[[], Awaitable[bool]], wait: float, failure: Callable[[], str]) -> float:
-    """Poll ``probe`` every 50 ms until it returns True, and return how many
-    seconds that took; after ``wait`` seconds, fail with ``failure()``
-    (called then, so it can say what was seen)."""
-    started = time.monotonic()
-    while not await probe():
-        if time.monotonic() > started + wait:
-            raise LaunchError(failure())
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
-
-
 async def _ensure_database(cfg: ClusterConfig, wait: float) -> None:
     """Wait for Postgres, then create the project database if it is missing."""
     if not cfg.own_postgres:
@@ -461,21 +519,6 @@ async def _ensure_database(cfg: ClusterConfig, wait: float) -> None:
             await conn.execute(f"CREATE DATABASE {DB_NAME}")
     finally:
         await conn.close()
-
-
-async def _wait_redis(cfg: ClusterConfig, wait: float) -> None:
-    client = Redis.from_url(cfg.effective_redis_url(), socket_connect_timeout=1, socket_timeout=1)
-
-    async def answers() -> bool:
-        try:
-            return bool(await client.ping())
-        except Exception:
-            return False
-
-    try:
-        await until(answers, wait, lambda: f"Redis did not answer (see {cfg.log_dir}/redis.log)")
-    finally:
-        await client.aclose()
 
 
 # --- rendering -----------------------------------------------------------------
@@ -553,34 +596,13 @@ def _render_nginx(cfg: ClusterConfig, *, servers: list[str], **paths: str) -> st
     )
 
 
-def render_redis(cfg: ClusterConfig) -> str:
-    return "\n".join(
-        [
-            "# Rendered by scripts/cluster.py: the cluster's own Redis.",
-            "bind 127.0.0.1",
-            # Any local user could otherwise write a session hash and be anyone.
-            f"requirepass {_secret_file(cfg.run_dir / 'redis-password')}",
-            "protected-mode yes",
-            "daemonize no",
-            f"dir {cfg.run_dir / 'redis'}",
-            'logfile ""',
-            # Sessions survive a Redis restart: append-only file, fsync each
-            # second, no RDB snapshots.
-            "appendonly yes",
-            "appendfsync everysec",
-            'save ""',
-            "",
-        ]
-    )
-
-
 def _node_env(cfg: ClusterConfig, index: int) -> dict[str, str]:
     return {
         "NODE_NAME": f"node{index}",
         "NODE_HOST": "127.0.0.1",
         "NODE_PORT": str(cfg.node_ports[index - 1]),
         "SESSION_STORE": cfg.session_store,
-        "REDIS_URL": cfg.effective_redis_url(),
+        **cfg.redis_env(),
         "DATABASE_URL": cfg.effective_database_url(),
         "SMS_OUTBOX": "on" if cfg.sms_outbox else "off",
         # One key for all nodes: a code signed by one is checked by another.
@@ -630,15 +652,13 @@ def render_supervisor(cfg: ClusterConfig) -> str:
         "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
         "",
     ]
-    if cfg.own_redis:
+    for proc in cfg.redis_processes:
         sections += [
-            "[program:redis]",
-            # The port on the command line, not in redis.conf, so that a new
-            # REDIS_PORT changes the command and `update` restarts Redis.
-            f"command={_redis_bin()} {cfg.run_dir / 'redis.conf'} --port {cfg.redis_port}",
+            f"[program:{proc.name}]",
+            f"command={proc.command(_redis_bin())}",
             "priority=10",
             "autorestart=true",
-            f"stdout_logfile={logs / 'redis.log'}",
+            f"stdout_logfile={logs / (proc.name + '.log')}",
             *common,
             "",
         ]
@@ -775,8 +795,10 @@ async def _wait_behind_nginx(cfg: ClusterConfig, names: list[str], wait: float) 
 def _ports(cfg: ClusterConfig) -> dict[str, int]:
     ports = {"nginx (PORT)": cfg.port}
     ports.update({f"node{i}": p for i, p in enumerate(cfg.node_ports, start=1)})
-    if cfg.own_redis:
-        ports["redis (REDIS_PORT)"] = cfg.redis_port
+    for proc in cfg.redis_processes:
+        ports[proc.name] = proc.port
+        if proc.bus_port:
+            ports[f"{proc.name}'s cluster bus"] = proc.bus_port
     if cfg.own_postgres:
         ports["postgres (PG_PORT)"] = cfg.pg_port
     return ports
@@ -791,7 +813,7 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
         cfg.run_dir.chmod(0o755)
     if len(str(cfg.socket_path)) > _MAX_SOCKET_PATH:
         raise LaunchError(f"run dir path too long for a unix socket: {cfg.run_dir}")
-    for sub in ("logs", "redis", "nginx/tmp"):
+    for sub in ("logs", "nginx/tmp"):
         (cfg.run_dir / sub).mkdir(parents=True, exist_ok=True)
 
     running = is_running(cfg)
@@ -808,7 +830,13 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
 
     if cfg.own_postgres:
         _init_postgres(cfg, quiet=quiet)
-    _write(cfg.run_dir / "redis.conf", render_redis(cfg))
+    if cfg.own_redis:
+        redis_topology.write_configs(
+            cfg.redis_topology,
+            cfg.redis_processes,
+            password=_secret_file(cfg.run_dir / "redis-password"),
+            layout_file=cfg.run_dir / "redis-layout.json",
+        )
     _write(cfg.run_dir / "nginx" / "nginx.conf", render_nginx(cfg))
     # It holds the database password in the nodes' environment.
     _write(cfg.supervisor_conf, render_supervisor(cfg), 0o600)
@@ -832,7 +860,15 @@ def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> Non
 
     async def wait_stores() -> None:
         await asyncio.gather(
-            _wait_redis(cfg, timeout) if cfg.own_redis else asyncio.sleep(0),
+            redis_topology.wait_whole(
+                cfg.redis_topology,
+                cfg.redis_processes,
+                password=cfg.redis_password(),
+                wait=timeout,
+                log_dir=cfg.log_dir,
+            )
+            if cfg.own_redis
+            else asyncio.sleep(0),
             _ensure_database(cfg, timeout),
         )
 
@@ -1028,6 +1064,7 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--balance", choices=BALANCES, default="round_robin")
     p_up.add_argument("--replication-delay-ms", type=int, default=0)
     p_up.add_argument("--redis-url", default="", help="use this Redis instead of starting one")
+    p_up.add_argument("--redis-topology", choices=TOPOLOGIES, default="single")
     p_up.add_argument("--database-url", default="", help="use this Postgres instead of starting one")
     p_up.add_argument("--sms-outbox", choices=["on", "off"], default="on")
     p_up.add_argument("--login-rate", default="20r/s", help="nginx limit per address on code and login")
@@ -1059,6 +1096,7 @@ def main(argv: list[str] | None = None) -> int:
                     balance=args.balance,
                     replication_delay_ms=args.replication_delay_ms,
                     redis_url=args.redis_url or None,
+                    redis_topology=args.redis_topology,
                     database_url=args.database_url or None,
                     sms_outbox=args.sms_outbox == "on",
                     login_rate=args.login_rate,

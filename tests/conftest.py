@@ -2,10 +2,12 @@
 
 One redis-mode cluster (its own Redis and Postgres on free ports, in a
 temporary dir) serves every test that does not kill or reconfigure
-anything; the memory-mode cluster reuses its Redis and Postgres (memory-mode
-nodes never touch Redis) and adds its own nodes and nginx.  Tests that stop
-or reconfigure things start their own.  Nothing here touches a server the
-tests did not start.
+anything.  The session and login tests (marked ``every_topology``) run
+again on one cluster per Redis topology: Sentinel, and Redis Cluster.  The
+memory-mode cluster reuses the single server's Redis and Postgres
+(memory-mode nodes never touch Redis) and adds its own nodes and nginx.
+Tests that stop or reconfigure things start their own.  Nothing here
+touches a server the tests did not start.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from redis.asyncio import Redis
 
+from node.redis_client import RedisClient
 from scripts.cluster import ClusterConfig, clean, down, new_run_dir, up
+from scripts.redis_topology import TOPOLOGIES
+from tests.helpers import redis_of
 
 
 def make_config(run_dir: Path, *, nodes: int = 3, **kwargs: object) -> ClusterConfig:
@@ -51,9 +55,34 @@ def run_dirs() -> Iterator[RunDirs]:
         clean(path)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "redis_topology" in metafunc.fixturenames:
+        every = metafunc.definition.get_closest_marker("every_topology") and not (
+            metafunc.definition.get_closest_marker("one_server")
+        )
+        topologies = TOPOLOGIES if every else ("single",)
+        # Session-scoped: one cluster per topology, and pytest runs each
+        # topology's tests together.
+        if "store_kind" in metafunc.fixturenames:
+            # A test of both stores: the memory store has no topology.
+            pairs = [("memory", "single"), *(("redis", topology) for topology in topologies)]
+            metafunc.parametrize(
+                ("store_kind", "redis_topology"), pairs, indirect=["redis_topology"], scope="session"
+            )
+        else:
+            metafunc.parametrize("redis_topology", topologies, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def redis_cluster(run_dirs: RunDirs) -> Iterator[ClusterConfig]:
-    yield from running(make_config(run_dirs("redis"), session_store="redis"))
+def redis_topology(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(run_dirs: RunDirs, redis_topology: str) -> Iterator[ClusterConfig]:
+    yield from running(
+        make_config(run_dirs(f"redis-{redis_topology}"), session_store="redis", redis_topology=redis_topology)
+    )
 
 
 def running(cfg: ClusterConfig) -> Iterator[ClusterConfig]:
@@ -73,6 +102,7 @@ def cluster_beside(shared: ClusterConfig, run_dir: Path, **kwargs: Any) -> Itera
             run_dir,
             redis_url=shared.effective_redis_url(),
             database_url=shared.effective_database_url(),
+            node_env={**shared.redis_env(), **kwargs.pop("node_env", {})},
             **kwargs,
         )
     )
@@ -90,13 +120,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-async def redis(redis_cluster: ClusterConfig) -> AsyncIterator[Redis]:
-    """A client of the test cluster's own Redis."""
-    client = Redis.from_url(redis_cluster.effective_redis_url(), decode_responses=True)
-    try:
+async def redis(redis_cluster: ClusterConfig) -> AsyncIterator[RedisClient]:
+    """A client of the test cluster's own Redis, reached as its nodes reach it."""
+    async with redis_of(redis_cluster) as client:
         yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture

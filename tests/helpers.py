@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from node.redis_client import RedisClient, open_redis
 from node.routes import PATHS
+
+if TYPE_CHECKING:
+    from scripts.cluster import ClusterConfig
 
 
 def random_phone() -> str:
@@ -74,3 +80,15 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within} s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def redis_of(cfg: ClusterConfig, db: int = 0) -> AsyncIterator[RedisClient]:
+    """A client of ``cfg``'s own Redis, reached the way its nodes reach it
+    (one server, Sentinel or Cluster); database ``db`` where there are
+    databases (a Redis Cluster has only 0)."""
+    settings = cfg.node_settings()
+    if db and not settings.redis_cluster:
+        settings = dataclasses.replace(settings, redis_url=settings.redis_url.rsplit("/", 1)[0] + f"/{db}")
+    async with open_redis(settings, client_name="tests") as client:
+        yield client

@@ -121,7 +121,10 @@ class SessionStore(abc.ABC):
     async def take_attempt(self, phone: str) -> Attempt:
         """Count one try on the phone's code and hand back its hash to judge.
 
-        Tries beyond ``code_max_tries`` are not judged: the code is burned.
+        Tries beyond ``code_max_tries`` are not judged ("burned"), but the
+        code stays until a judged try consumes it or the last wrong one
+        burns it (record_failure): 50 parallel copies of the right code
+        still log in once.
         """
 
     @abc.abstractmethod
@@ -131,7 +134,7 @@ class SessionStore(abc.ABC):
 
     @abc.abstractmethod
     async def record_failure(self, phone: str) -> bool:
-        """A wrong code: burn the code once it used its tries, count the
+        """A wrong code: burn the code at its last wrong judgement, count the
         failure for the phone, and lock the phone after
         ``phone_max_failures``.  True if the phone is now locked."""
 

@@ -78,10 +78,11 @@ class MemorySessionStore(SessionStore):
         if code is None:
             return Attempt("none")
         code["tries"] += 1
-        if code["tries"] > self.limits.code_max_tries:
-            self._drop(f"code:{phone}")
-            return Attempt("burned")
         self._changed(f"code:{phone}")
+        if code["tries"] > self.limits.code_max_tries:
+            # Refused, but the code stays: a try still being judged may hold
+            # the right one (the last wrong one burns it, in record_failure).
+            return Attempt("burned")
         return Attempt("judge", mac=code["mac"])
 
     async def consume_code(self, phone: str, mac: str) -> bool:
@@ -94,8 +95,14 @@ class MemorySessionStore(SessionStore):
 
     async def record_failure(self, phone: str) -> bool:
         code = self._get(f"code:{phone}")
-        if code is not None and code["tries"] >= self.limits.code_max_tries:
-            self._drop(f"code:{phone}")
+        if code is not None:
+            # Burned by its last wrong judgement, not by the count of tries:
+            # a right try judged at the same time still logs in.
+            code["wrong"] = code.get("wrong", 0) + 1
+            if code["wrong"] >= self.limits.code_max_tries:
+                self._drop(f"code:{phone}")
+            else:
+                self._changed(f"code:{phone}")
         fails = (self._get(f"fail:{phone}") or 0) + 1
         if fails >= self.limits.phone_max_failures:
             self._put(f"lock:{phone}", True, self.limits.phone_lockout)

@@ -9,16 +9,18 @@ time the rules use is passed in (ARGV ``now``), like the memory store's.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
-from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.typing import EncodableT
 
 from ..models import UserDTO
+from ..redis_client import RedisClient
 from .base import (
     DAY_MS,
     HOUR_MS,
@@ -70,13 +72,15 @@ return {{'ok', 0}}
 """
 
 # KEYS: code, lock.  ARGV: max tries.  Counts the try before anyone judges it.
+# A try past the last is refused but leaves the code alone: the tries still
+# being judged may hold the right one (the last wrong one burns it, in
+# _RECORD_FAILURE).
 _TAKE_ATTEMPT = """
 local locked = redis.call('PTTL', KEYS[2])
 if locked > 0 then return {'locked', '', locked} end
 local mac = redis.call('HGET', KEYS[1], 'mac')
 if not mac then return {'none', '', 0} end
 if redis.call('HINCRBY', KEYS[1], 'tries', 1) > tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
   return {'burned', '', 0}
 end
 return {'judge', mac, 0}
@@ -91,9 +95,13 @@ return 1
 """
 
 # KEYS: code, fail, lock.  ARGV: max tries, max failures, window, lockout.
+# The code is burned by its last wrong judgement (the max tries-th), not by
+# the count of tries: a right try judged at the same time still logs in.
 _RECORD_FAILURE = """
-local tries = tonumber(redis.call('HGET', KEYS[1], 'tries') or '0')
-if tries >= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) end
+if redis.call('EXISTS', KEYS[1]) == 1
+   and redis.call('HINCRBY', KEYS[1], 'wrong', 1) >= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+end
 local fails = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if fails >= tonumber(ARGV[2]) then
@@ -121,6 +129,30 @@ return {f[1], f[2], f[3]}
 """
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _reachable(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """uvloop's "unable to perform operation on <TCPTransport closed=True>;
+    the handler is closed" means redis-py's cluster client closed the
+    connection a request was using (it closes them all when a pipeline
+    meets a dead master, to read the slot map again).  The store was out of
+    reach, as with any connection error: a 503, not a 500.  Any other
+    RuntimeError is a bug and stays one."""
+
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except RuntimeError as exc:
+            if "handler is closed" not in str(exc):
+                raise
+            raise RedisConnectionError(f"connection closed under the request: {exc}") from exc
+
+    return call
+
+
 class _TickBatch:
     """The session reads of every request that arrives in one event-loop
     tick, sent to Redis as one pipeline: one write and one read for all of
@@ -132,7 +164,7 @@ class _TickBatch:
     the next tick takes a fresh connection from the pool.
     """
 
-    def __init__(self, redis: Redis, script: str) -> None:
+    def __init__(self, redis: RedisClient, script: str) -> None:
         self._redis = redis
         self._script = script
         self._sha = hashlib.sha1(script.encode()).hexdigest()
@@ -160,7 +192,7 @@ class _TickBatch:
         try:
             results = await self._pipeline(batch)
             if any(isinstance(r, NoScriptError) for r in results):  # Redis restarted: scripts are gone
-                await self._redis.script_load(self._script)
+                await self._load_script()
                 results = await self._pipeline(batch)
         except BaseException as exc:  # every waiting request hears of it, at once
             for *_, future in batch:
@@ -177,18 +209,26 @@ class _TickBatch:
             else:
                 future.set_result(result)
 
+    @_reachable
+    async def _load_script(self) -> None:
+        await self._redis.script_load(self._script)
+
+    @_reachable
     async def _pipeline(self, batch: list[tuple[str, int, int, asyncio.Future[Any]]]) -> list[Any]:
         self.round_trips += 1
         async with self._redis.pipeline(transaction=False) as pipe:
             for key, now, ttl, _ in batch:
-                pipe.evalsha(self._sha, 1, key, now, ttl)
+                # Not pipe.evalsha: redis-py refuses that on a Redis Cluster,
+                # for fear of a script whose keys span servers.  This one has
+                # one key, and the pipeline sends it to the server that holds it.
+                pipe.execute_command("EVALSHA", self._sha, 1, key, now, ttl)
             return list(await pipe.execute(raise_on_error=False))
 
 
 class RedisSessionStore(SessionStore):
     kind = "redis"
 
-    def __init__(self, redis: Redis, limits: Limits, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, redis: RedisClient, limits: Limits, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(limits, clock=clock)
         self._redis = redis
         self._save_code = redis.register_script(_SAVE_CODE)
@@ -199,6 +239,7 @@ class RedisSessionStore(SessionStore):
         self._round_trips = 0  # of every call but the batched reads, which count their own
 
     # --- codes ------------------------------------------------------------
+    @_reachable
     async def save_code(self, phone: str, mac: str) -> Refusal | None:
         self._round_trips += 1
         tag, lim = phone_tag(phone), self.limits
@@ -215,6 +256,7 @@ class RedisSessionStore(SessionStore):
         )
         return None if status == "ok" else Refusal(status, int(wait) / 1000)
 
+    @_reachable
     async def take_attempt(self, phone: str) -> Attempt:
         self._round_trips += 1
         tag = phone_tag(phone)
@@ -223,11 +265,13 @@ class RedisSessionStore(SessionStore):
         )
         return Attempt(status, mac, int(wait) / 1000)
 
+    @_reachable
     async def consume_code(self, phone: str, mac: str) -> bool:
         self._round_trips += 1
         tag = phone_tag(phone)
         return bool(await self._consume_code(keys=[LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag], args=[mac]))
 
+    @_reachable
     async def record_failure(self, phone: str) -> bool:
         self._round_trips += 1
         tag, lim = phone_tag(phone), self.limits
@@ -243,6 +287,7 @@ class RedisSessionStore(SessionStore):
         return bool(locked)
 
     # --- sessions ------------------------------------------------------------
+    @_reachable
     async def save_user(self, session_id: str, user: UserDTO) -> None:
         self._round_trips += 1
         now, lim = self._now_ms(), self.limits
@@ -264,6 +309,7 @@ class RedisSessionStore(SessionStore):
         uid, nick, icon = fields
         return UserDTO(id=int(uid), nick_name=nick, icon=icon or "")
 
+    @_reachable
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
         if not session_ids:
             return []
@@ -275,6 +321,7 @@ class RedisSessionStore(SessionStore):
             there = await pipe.execute()
         return [sid for sid, alive in zip(session_ids, there, strict=True) if alive]
 
+    @_reachable
     async def end_sessions(self, session_ids: list[str]) -> int:
         if not session_ids:
             return 0
@@ -284,6 +331,7 @@ class RedisSessionStore(SessionStore):
                 pipe.delete(LOGIN_USER_KEY + sid)
             return sum(await pipe.execute())
 
+    @_reachable
     async def ping(self) -> None:
         await self._redis.ping()
 

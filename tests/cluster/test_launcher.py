@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from scripts.cluster import ROOT, ClusterConfig, down, free_ports, is_running, pid_alive
+from scripts.launching import LaunchError
 from tests.conftest import RunDirs
 
 
@@ -179,11 +180,33 @@ def test_a_stale_pid_file_never_makes_down_kill_another_process(run_dir: Path) -
         stranger.wait()
 
 
-def test_the_redis_it_starts_refuses_clients_without_its_password(redis_cluster: ClusterConfig) -> None:
+@pytest.mark.every_topology
+def test_every_redis_server_and_sentinel_it_starts_refuses_clients_without_its_password(
+    redis_cluster: ClusterConfig,
+) -> None:
     from redis import AuthenticationError, Redis, ResponseError
 
-    with (
-        Redis(port=redis_cluster.redis_port) as anonymous,
-        pytest.raises((AuthenticationError, ResponseError)),
-    ):
-        anonymous.set("login:token:forged", "1")
+    for proc in redis_cluster.redis_processes:
+        with (
+            Redis(port=proc.port) as anonymous,
+            pytest.raises((AuthenticationError, ResponseError), match=r"(?i)noauth|authenticat"),
+        ):
+            anonymous.set("login:token:forged", "1")
+
+
+def test_a_redis_topology_is_one_of_three_and_only_for_its_own_redis(tmp_path: Path) -> None:
+    with pytest.raises(LaunchError, match="REDIS_TOPOLOGY must be one of single, sentinel, cluster"):
+        ClusterConfig(run_dir=tmp_path, redis_topology="replicas")
+    with pytest.raises(LaunchError, match="does not go with REDIS_URL"):
+        ClusterConfig(run_dir=tmp_path, redis_topology="sentinel", redis_url="redis://127.0.0.1:6379/0")
+    cfg = ClusterConfig(run_dir=tmp_path, redis_topology="cluster", redis_port=17000)
+    assert [p.port for p in cfg.redis_processes] == list(range(17000, 17006))
+    assert [p.bus_port for p in cfg.redis_processes] == list(range(27000, 27006))
+    sentinel = ClusterConfig(run_dir=tmp_path, redis_topology="sentinel", redis_port=17000)
+    assert [(p.name, p.port) for p in sentinel.redis_processes] == [
+        ("redis1", 17000),
+        ("redis2", 17001),
+        ("sentinel1", 17002),
+        ("sentinel2", 17003),
+        ("sentinel3", 17004),
+    ]

@@ -65,7 +65,16 @@ def test_make_bench_runs_and_prints_its_table() -> None:
         "bench",
         "BENCH_ARGS=--rounds 1 --seconds 1 --nodes 2 --sessions 2000 --login-seconds 1",
     )
-    for row in ("bare aiohttp handler (fixed JSON)", "memory mode, one node", "redis mode, one node"):
+    rows = (
+        "bare aiohttp handler (fixed JSON)",
+        "memory mode, one node",
+        "redis mode, one node",
+        "redis mode on Sentinel (a master and a replica, three sentinels), one node",
+        "redis mode on Redis Cluster (three masters, a replica each), one node",
+    )
+    for row in rows:
         assert re.search(rf"^\| {re.escape(row)} \| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", out, re.M), row
     assert re.search(r"^\| Redis MEMORY USAGE of one session \| \d+ bytes \|$", out, re.M)
+    for topology in ("one server", "Sentinel", "Redis Cluster"):
+        assert re.search(rf"^\| logins a second, Redis on {topology}\b.* \| [\d,]+ \|$", out, re.M), topology
     assert re.search(r"saved reports/bench-[\d-]+\.md", out)

@@ -1,4 +1,5 @@
-"""Redis mode: the fix.  Every node sees every code and every session."""
+"""Redis mode: the fix.  Every node sees every code and every session, on
+every Redis topology (one server, Sentinel, Redis Cluster)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 import asyncpg
+import pytest
 from redis.asyncio import Redis
 
 from node import db
+from node.redis_client import RedisClient
 from node.routes import PATHS
 from node.sessions import LOGIN_CODE_KEY, LOGIN_USER_KEY, phone_tag
 from node.tokens import session_id
@@ -17,6 +20,8 @@ from scripts.cluster import ClusterConfig
 from tests.helpers import call, log_in_via, login, random_phone, read_sms, send_code, wait_for
 
 API = "/api"
+
+pytestmark = pytest.mark.every_topology
 
 
 async def test_a_code_sent_via_one_node_logs_in_via_another(
@@ -71,7 +76,7 @@ async def test_logout_via_one_node_ends_the_session_on_all(
 
 
 async def test_any_request_on_any_node_pushes_the_ttl_back_public_pages_too(
-    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: RedisClient
 ) -> None:
     token, _ = await log_in_via(http, redis_cluster.node_url(1))
     key = LOGIN_USER_KEY + session_id(token)
@@ -85,7 +90,7 @@ async def test_any_request_on_any_node_pushes_the_ttl_back_public_pages_too(
 
 
 async def test_a_request_pushes_back_only_its_own_session(
-    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: RedisClient
 ) -> None:
     mine, _ = await log_in_via(http, redis_cluster.node_url(1))
     other, _ = await log_in_via(http, redis_cluster.node_url(2))
@@ -97,7 +102,7 @@ async def test_a_request_pushes_back_only_its_own_session(
 
 
 async def test_an_expired_token_gets_401(
-    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: RedisClient
 ) -> None:
     token, _ = await log_in_via(http, redis_cluster.node_url(1))
     key = LOGIN_USER_KEY + session_id(token)
@@ -113,7 +118,7 @@ async def test_an_expired_token_gets_401(
 
 
 async def test_the_session_in_redis_is_the_seed_hash_with_the_seed_ttls(
-    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: RedisClient
 ) -> None:
     phone = random_phone()
     await send_code(http, redis_cluster.node_url(1), phone)
@@ -195,6 +200,7 @@ async def node_commands_during(
     return seen
 
 
+@pytest.mark.one_server  # MONITOR watches one server
 async def test_an_authenticated_request_sends_redis_one_command_in_one_round_trip(
     redis_cluster: ClusterConfig, http: aiohttp.ClientSession
 ) -> None:

@@ -1,5 +1,5 @@
 """The Redis store against a real Redis: the seed's key names, types and
-TTLs, and what is (not) kept of a code or a token."""
+TTLs, and what is (not) kept of a code or a token.  On each topology."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from node.models import UserDTO
+from node.redis_client import RedisClient
 from node.sessions import (
     LOGIN_CODE_KEY,
     LOGIN_USER_KEY,
@@ -19,27 +20,26 @@ from node.sessions import (
 )
 from node.tokens import code_mac, new_token, session_id
 from scripts.cluster import ClusterConfig
-from tests.helpers import random_phone, wait_for
+from tests.helpers import random_phone, redis_of, wait_for
+
+pytestmark = pytest.mark.every_topology
 
 ALICE = UserDTO(id=42, nick_name="user_abcdefghij", icon="/imgs/a.png")
 
 
 @pytest.fixture
-async def client(redis_cluster: ClusterConfig) -> AsyncIterator[Redis]:
-    # Database 1 of the test cluster's Redis: apart from the nodes' keys.
-    url = redis_cluster.effective_redis_url().rsplit("/", 1)[0] + "/1"
-    redis = Redis.from_url(url, decode_responses=True)
-    try:
+async def client(redis_cluster: ClusterConfig) -> AsyncIterator[RedisClient]:
+    # Database 1 of the test cluster's Redis: apart from the nodes' keys
+    # (a Redis Cluster has only database 0: there, beside them).
+    async with redis_of(redis_cluster, db=1) as redis:
         yield redis
-    finally:
-        await redis.aclose()
 
 
-def store_for(client: Redis, **limits: float) -> RedisSessionStore:
+def store_for(client: RedisClient, **limits: float) -> RedisSessionStore:
     return RedisSessionStore(client, Limits(**limits))  # type: ignore[arg-type]
 
 
-async def test_a_code_is_a_hash_of_its_hmac_and_tries_with_a_two_minute_ttl(client: Redis) -> None:
+async def test_a_code_is_a_hash_of_its_hmac_and_tries_with_a_two_minute_ttl(client: RedisClient) -> None:
     phone = random_phone()
     mac = code_mac(b"k", phone, "123456")
     assert await store_for(client).save_code(phone, mac) is None
@@ -49,7 +49,7 @@ async def test_a_code_is_a_hash_of_its_hmac_and_tries_with_a_two_minute_ttl(clie
     assert 119_000 < await client.pttl(key) <= 120_000
 
 
-async def test_a_session_is_a_hash_of_strings_under_the_tokens_sha256(client: Redis) -> None:
+async def test_a_session_is_a_hash_of_strings_under_the_tokens_sha256(client: RedisClient) -> None:
     token = new_token()
     await store_for(client).save_user(session_id(token), ALICE)
     assert await client.exists(LOGIN_USER_KEY + token) == 0
@@ -65,7 +65,7 @@ async def test_a_session_is_a_hash_of_strings_under_the_tokens_sha256(client: Re
     assert 1_799_000 < await client.pttl(key) <= 1_800_000
 
 
-async def test_loading_a_session_pushes_its_ttl_back(client: Redis) -> None:
+async def test_loading_a_session_pushes_its_ttl_back(client: RedisClient) -> None:
     store, sid = store_for(client), session_id(new_token())
     await store.save_user(sid, ALICE)
     await client.pexpire(LOGIN_USER_KEY + sid, 5_000)
@@ -73,12 +73,12 @@ async def test_loading_a_session_pushes_its_ttl_back(client: Redis) -> None:
     assert await client.pttl(LOGIN_USER_KEY + sid) > 1_799_000
 
 
-async def test_loading_an_unknown_session_creates_nothing(client: Redis) -> None:
+async def test_loading_an_unknown_session_creates_nothing(client: RedisClient) -> None:
     assert await store_for(client).load_user("missing") is None
     assert await client.exists(LOGIN_USER_KEY + "missing") == 0
 
 
-async def test_an_idle_session_expires_and_then_is_unknown(client: Redis) -> None:
+async def test_an_idle_session_expires_and_then_is_unknown(client: RedisClient) -> None:
     store, sid = store_for(client, user_ttl=0.2), session_id(new_token())
     await store.save_user(sid, ALICE)
 
@@ -89,7 +89,7 @@ async def test_an_idle_session_expires_and_then_is_unknown(client: Redis) -> Non
     assert await store.load_user(sid) is None
 
 
-async def test_an_expired_code_is_gone(client: Redis) -> None:
+async def test_an_expired_code_is_gone(client: RedisClient) -> None:
     phone = random_phone()
     store = store_for(client, code_ttl=0.1)
     await store.save_code(phone, "mac")
@@ -100,17 +100,18 @@ async def test_an_expired_code_is_gone(client: Redis) -> None:
     await wait_for(gone, within=5, what="the code to expire")
 
 
-async def test_a_session_is_one_key_and_nothing_per_user(client: Redis) -> None:
+async def test_a_session_is_one_key_and_nothing_per_user(client: RedisClient) -> None:
     # Which sessions a user has is in Postgres (tb_session), not in Redis:
     # a per-user index here cost more memory than the session itself.
     user = UserDTO(id=int(random_phone()), nick_name="u")
     sid = session_id(new_token())
-    before = set(await client.keys("*"))
+    # SCAN, not KEYS: on a Redis Cluster it asks every master.
+    before = {key async for key in client.scan_iter("*")}
     await store_for(client).save_user(sid, user)
-    assert set(await client.keys("*")) - before == {LOGIN_USER_KEY + sid}
+    assert {key async for key in client.scan_iter("*")} - before == {LOGIN_USER_KEY + sid}
 
 
-async def test_reads_batched_in_one_tick_each_get_their_own_answer(client: Redis) -> None:
+async def test_reads_batched_in_one_tick_each_get_their_own_answer(client: RedisClient) -> None:
     # Concurrent requests' reads go to Redis as one pipeline (redis_store._TickBatch):
     # each must still get its own session, or none.
     store = store_for(client)
@@ -122,9 +123,33 @@ async def test_reads_batched_in_one_tick_each_get_their_own_answer(client: Redis
     assert answers == [users.get(sid) for sid in asked]
 
 
-async def test_a_batch_survives_a_redis_that_forgot_its_scripts(client: Redis) -> None:
+async def test_a_batch_survives_a_redis_that_forgot_its_scripts(client: RedisClient) -> None:
     store = store_for(client)
     sid = session_id(new_token())
     await store.save_user(sid, ALICE)
     await client.script_flush()  # as after a restart: NOSCRIPT, then loaded again
     assert await asyncio.gather(store.load_user(sid), store.load_user(sid)) == [ALICE, ALICE]
+
+
+@pytest.mark.one_server
+async def test_a_connection_closed_under_a_request_is_the_store_out_of_reach_not_a_bug(
+    client: RedisClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What redis-py's cluster client does to requests in flight when a
+    # master dies: it closes every connection, and uvloop raises this.
+    def closed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>; the handler is closed")
+
+    store = store_for(client)
+    monkeypatch.setattr(client, "pipeline", closed)
+    with pytest.raises(RedisConnectionError, match="closed under the request"):
+        await store.load_user(session_id(new_token()))  # the batched read
+    with pytest.raises(RedisConnectionError, match="closed under the request"):
+        await store.save_user(session_id(new_token()), ALICE)
+
+    def bug(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Event loop is closed")
+
+    monkeypatch.setattr(client, "pipeline", bug)
+    with pytest.raises(RuntimeError, match="Event loop is closed"):  # a bug stays a bug (a 500)
+        await store.save_user(session_id(new_token()), ALICE)

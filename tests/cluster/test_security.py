@@ -1,7 +1,8 @@
 """The attacks the seed's SMS login falls to, each shown to fail, with the
 honest user unaffected (SECURITY.md lists them).  Most run on the shared
 cluster; those that need other limits (no send interval, a 3-second session
-lifetime, a cap of 2 sessions) on one cluster of this module's own."""
+lifetime, a cap of 2 sessions) on one cluster of this module's own.  Those
+that rest on the store's rules run on each Redis topology as well."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from collections.abc import Iterator
 import aiohttp
 import asyncpg
 import pytest
-from redis.asyncio import Redis
 
+from node.redis_client import RedisClient
 from node.routes import PATHS
 from node.sessions import LOGIN_FAIL_KEY, LOGIN_USER_KEY, phone_tag
 from node.tokens import session_id
@@ -47,8 +48,9 @@ async def sms_count(pg: asyncpg.Connection, phone: str) -> int:
 # --- guessing codes ------------------------------------------------------------
 
 
+@pytest.mark.every_topology
 async def test_brute_force_100_parallel_guesses_are_judged_at_most_5_times(
-    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: RedisClient
 ) -> None:
     victim, honest = random_phone(), random_phone()
     await send_code(http, redis_cluster.node_url(1), victim)
@@ -95,6 +97,7 @@ async def test_guessing_across_resends_locks_the_phone_out(
 # --- replaying codes -------------------------------------------------------------
 
 
+@pytest.mark.every_topology
 async def test_a_replayed_code_is_refused(redis_cluster: ClusterConfig, http: aiohttp.ClientSession) -> None:
     phone = random_phone()
     await send_code(http, redis_cluster.node_url(1), phone)
@@ -105,6 +108,7 @@ async def test_a_replayed_code_is_refused(redis_cluster: ClusterConfig, http: ai
         assert (status, body["errorMsg"]) == (400, "wrong code")
 
 
+@pytest.mark.every_topology
 async def test_50_parallel_copies_of_a_right_code_across_nodes_yield_one_token(
     redis_cluster: ClusterConfig, http: aiohttp.ClientSession
 ) -> None:
@@ -123,6 +127,7 @@ async def test_50_parallel_copies_of_a_right_code_across_nodes_yield_one_token(
 # --- sending codes -----------------------------------------------------------------
 
 
+@pytest.mark.every_topology
 async def test_a_send_flood_sends_one_sms_and_says_when_to_retry(
     redis_cluster: ClusterConfig, http: aiohttp.ClientSession, pg: asyncpg.Connection
 ) -> None:
@@ -192,8 +197,9 @@ async def test_nginx_limits_code_and_login_requests_per_address(
 # --- tokens ---------------------------------------------------------------------------
 
 
+@pytest.mark.every_topology
 async def test_a_redis_dump_holds_no_token_and_no_code(
-    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: Redis
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession, redis: RedisClient
 ) -> None:
     phone = random_phone()
     await send_code(http, redis_cluster.node_url(1), phone)
@@ -223,6 +229,7 @@ async def test_a_redis_dump_holds_no_token_and_no_code(
     assert status == 401
 
 
+@pytest.mark.every_topology
 async def test_bearer_and_bare_tokens_work_and_a_query_token_is_ignored(
     redis_cluster: ClusterConfig, http: aiohttp.ClientSession
 ) -> None:

@@ -1,6 +1,7 @@
 """The login rules, the same in both stores: each test runs on the memory
-store and on the Redis store (the test cluster's Redis, database 2), with
-one fake clock, since the rules take their time from the store's clock."""
+store and on the Redis store (the test cluster's Redis, database 2, on each
+topology), with one fake clock, since the rules take their time from the
+store's clock."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from node.models import UserDTO
 from node.sessions import Limits, MemorySessionStore, RedisSessionStore, SessionStore
 from scripts.cluster import ClusterConfig
-from tests.helpers import random_phone
+from tests.helpers import random_phone, redis_of
+
+pytestmark = pytest.mark.every_topology
 
 USER = UserDTO(id=0, nick_name="user_contract01")
 
@@ -26,21 +28,17 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def make(request: pytest.FixtureRequest, redis_cluster: ClusterConfig) -> AsyncIterator[object]:
-    clients: list[Redis] = []
+@pytest.fixture
+async def make(store_kind: str, redis_cluster: ClusterConfig) -> AsyncIterator[object]:
+    async with redis_of(redis_cluster, db=2) as client:
 
-    def make_store(clock: Clock, **limits: object) -> SessionStore:
-        lim = Limits(**limits)  # type: ignore[arg-type]
-        if request.param == "memory":
-            return MemorySessionStore(lim, clock=clock)
-        url = redis_cluster.effective_redis_url().rsplit("/", 1)[0] + "/2"
-        clients.append(Redis.from_url(url, decode_responses=True))
-        return RedisSessionStore(clients[-1], lim, clock=clock)
+        def make_store(clock: Clock, **limits: object) -> SessionStore:
+            lim = Limits(**limits)  # type: ignore[arg-type]
+            if store_kind == "memory":
+                return MemorySessionStore(lim, clock=clock)
+            return RedisSessionStore(client, lim, clock=clock)
 
-    yield make_store
-    for client in clients:
-        await client.aclose()
+        yield make_store
 
 
 def user() -> UserDTO:
@@ -74,9 +72,23 @@ async def test_of_100_parallel_tries_only_max_tries_are_judged(make) -> None:  #
     await store.save_code(phone, "mac")
     attempts = await asyncio.gather(*(store.take_attempt(phone) for _ in range(100)))
     statuses = [a.status for a in attempts]
-    assert statuses.count("judge") == 5
-    assert statuses.count("judge") + statuses.count("burned") + statuses.count("none") == 100
-    assert (await store.take_attempt(phone)).status == "none"  # burned: gone
+    assert (statuses.count("judge"), statuses.count("burned")) == (5, 95)
+    assert (await store.take_attempt(phone)).status == "burned"  # refused, still not judged
+
+
+async def test_a_judged_right_try_still_logs_in_after_later_tries_were_refused(make) -> None:  # type: ignore[no-untyped-def]
+    # Parallel copies of the right code (a user clicking twice), or a right
+    # try racing wrong ones: the tries past the fifth, and the wrong ones
+    # judged meanwhile, must not destroy the code a right try is judging.
+    store = make(Clock(), code_max_tries=5)
+    phone = random_phone()
+    await store.save_code(phone, "mac")
+    attempts = [await store.take_attempt(phone) for _ in range(8)]
+    assert [a.status for a in attempts] == ["judge"] * 5 + ["burned"] * 3
+    for _ in range(4):  # four of the five judged were wrong
+        assert not await store.record_failure(phone)
+    assert await store.consume_code(phone, attempts[0].mac)
+    assert (await store.take_attempt(phone)).status == "none"  # consumed: gone
 
 
 async def test_the_last_wrong_try_burns_the_code(make) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+import redis.exceptions
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -94,3 +95,32 @@ async def test_while_draining_every_answer_says_connection_close(pipeline) -> No
     for path, headers in (("/shop/1", {}), ("/user/me", {}), ("/no/such/path", {})):
         resp = await client.get(path, headers=headers)
         assert resp.headers.get("Connection", "").lower() == "close", (path, resp.status)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        redis.exceptions.ConnectionError("refused"),
+        redis.exceptions.MaxConnectionsError(),
+        redis.exceptions.ReadOnlyError("READONLY You can't write against a read only replica."),
+        redis.exceptions.ClusterDownError("CLUSTERDOWN Hash slot not served"),
+        redis.exceptions.SlotNotCoveredError("Slot 1234 not covered by the cluster."),
+        redis.exceptions.TryAgainError("TRYAGAIN"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_a_store_in_mid_failover_is_a_503_on_protected_paths_and_anonymous_on_public_ones(
+    pipeline, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:  # type: ignore[no-untyped-def]
+    # Never a 500 (not our bug), never a 401 (it would log the user out).
+    client, store, _, seen = pipeline
+
+    async def failing(session_id: str) -> UserDTO | None:
+        raise error
+
+    monkeypatch.setattr(store, "load_user", failing)
+    resp = await client.get("/user/me", headers={"authorization": TOKEN})
+    body = await resp.json()
+    assert (resp.status, body["errorMsg"]) == (503, "session store unavailable")
+    resp = await client.get("/shop/1", headers={"authorization": TOKEN})
+    assert resp.status == 200 and seen == [None]

@@ -49,6 +49,11 @@ def test_the_env_table_names_every_field() -> None:
         ("NODE_NAME", "node 1"),
         ("REPLICATION_PEERS", "127.0.0.1:8082"),
         ("REPLICATION_DELAY_MS", "-1"),
+        ("REDIS_SENTINELS", "127.0.0.1"),
+        ("REDIS_SENTINELS", "127.0.0.1:0"),
+        ("REDIS_SENTINELS", ","),
+        ("REDIS_CLUSTER_SEEDS", "::1:7000"),
+        ("REDIS_CLUSTER", "cluster"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(var: str, value: str) -> None:
@@ -77,3 +82,32 @@ def test_replication_needs_the_shared_secret_key() -> None:
     # Without it a peer could not tell a change from the cluster from a forged one.
     with pytest.raises(SettingsError, match="SECRET_KEY"):
         Settings.from_env({"SESSION_STORE": "replicated"})
+
+
+def test_a_topology_is_told_by_sentinels_or_cluster_seeds() -> None:
+    sentinel = Settings.from_env(
+        {"REDIS_SENTINELS": "127.0.0.1:26379, [::1]:26380,redis-s3:26381", "REDIS_SENTINEL_MASTER": "m"}
+    )
+    assert sentinel.redis_sentinels == (("127.0.0.1", 26379), ("::1", 26380), ("redis-s3", 26381))
+    assert (sentinel.redis_topology, sentinel.redis_sentinel_master) == ("sentinel", "m")
+    cluster = Settings.from_env({"REDIS_CLUSTER": "on", "REDIS_CLUSTER_SEEDS": "127.0.0.1:7000"})
+    assert (cluster.redis_topology, cluster.redis_cluster_seeds) == ("cluster", (("127.0.0.1", 7000),))
+    assert Settings().redis_topology == "single"
+
+
+def test_sentinel_and_cluster_exclude_each_other() -> None:
+    with pytest.raises(SettingsError, match="exclude each other"):
+        Settings.from_env({"REDIS_SENTINELS": "127.0.0.1:26379", "REDIS_CLUSTER": "on"})
+    # A cluster's seeds come from REDIS_URL when not given: a socket path cannot be one.
+    with pytest.raises(SettingsError, match="REDIS_CLUSTER_SEEDS"):
+        Settings.from_env({"REDIS_CLUSTER": "on", "REDIS_URL": "unix:///run/redis.sock"})
+    for url in ("redis://127.0.0.1:7000/3", "redis://127.0.0.1:7000/0?db=3"):
+        with pytest.raises(SettingsError, match="database 0 only"):
+            Settings.from_env({"REDIS_CLUSTER": "on", "REDIS_URL": url})
+    # Seeds given: REDIS_URL (a socket path here) is asked only for the password.
+    seeded = {
+        "REDIS_CLUSTER": "on",
+        "REDIS_CLUSTER_SEEDS": "127.0.0.1:7000",
+        "REDIS_URL": "unix:///run/r.sock",
+    }
+    assert Settings.from_env(seeded).redis_topology == "cluster"
