@@ -9,3 +9,7 @@ SESSION_LOST = "session lost"  # a 401 on a token that was valid
 SERVER_ERROR = "server error"  # a 5xx (a 503 while a store is down counts here)
 CONNECTION_ERROR = "connection error"  # no HTTP answer at all
 OTHER = "other"
+
+# The chances of the two loss rates, counted beside the classes.
+SESSION_CHECKS = "session checks"  # requests sent with a token believed valid
+CODE_CHECKS = "code checks"  # logins tried with a code the phone had just received

@@ -34,7 +34,15 @@ from typing import Any
 from locust import FastHttpUser, between, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
+from loadtest.classes import (
+    CODE_CHECKS,
+    CODE_LOST,
+    CONNECTION_ERROR,
+    OTHER,
+    SERVER_ERROR,
+    SESSION_CHECKS,
+    SESSION_LOST,
+)
 from node.routes import PATHS
 
 API = "/api"
@@ -136,9 +144,9 @@ class SessionUser(FastHttpUser):
         headers = {"authorization": self.token} if auth and self.token else {}
         second = int(time.time())
         if headers and path in PROTECTED:  # a public page serves an unknown token anonymously
-            timeline["session checks"][second] += 1
+            timeline[SESSION_CHECKS][second] += 1
         if is_login:
-            timeline["code checks"][second] += 1
+            timeline[CODE_CHECKS][second] += 1
         url = API + path
         if params:
             url += "?" + "&".join(f"{k}={v}" for k, v in params.items())

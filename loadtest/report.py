@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from loadtest.classes import SERVER_ERROR, SESSION_LOST
+from loadtest.classes import CODE_CHECKS, SERVER_ERROR, SESSION_CHECKS, SESSION_LOST
 
 
 @dataclasses.dataclass
@@ -33,7 +33,7 @@ class Run:
 
     def lost(self, kind: str, start: float = -math.inf, end: float = math.inf) -> str:
         """A loss class as a share of its chances: "12 of 340 (3.5 %)"."""
-        chances = "session checks" if kind == SESSION_LOST else "code checks"
+        chances = SESSION_CHECKS if kind == SESSION_LOST else CODE_CHECKS
         n, of = self.total(kind, start, end), self.total(chances, start, end)
         return f"{n:,} of {of:,} ({100 * n / of:.1f} %)" if of else f"{n:,}"
 

@@ -35,10 +35,10 @@ CLUSTER_POOL_SIZE = 8 * POOL_SIZE
 
 def describe(settings: Settings) -> str:
     """Where ``settings`` say Redis is, for the log (no password)."""
-    if settings.redis_sentinels:
+    if settings.redis_topology == "sentinel":
         sentinels = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinels)
         return f"the master {settings.redis_sentinel_master!r} of the sentinels {sentinels}"
-    if settings.redis_cluster:
+    if settings.redis_topology == "cluster":
         seeds = settings.redis_cluster_seeds or (("(REDIS_URL)", 0),)
         return "a Redis Cluster, seeds " + ",".join(f"{host}:{port}" for host, port in seeds)
     return mask_password(settings.redis_url)
@@ -62,7 +62,7 @@ def _options(settings: Settings, client_name: str | None) -> dict[str, Any]:
         # the promoted replica).  A pipeline that met a dead server, or any
         # command that met an unserved slot, first closes every connection
         # the client has, those other requests are using included (see
-        # sessions/redis_store.py: _reachable); a single command's connection
+        # sessions/redis_store.py: _round_trip); a single command's connection
         # error drops only that server's idle connections.
         "retry": Retry(
             ExponentialBackoff(cap=0.1, base=0.01), retries=1, supported_errors=(RedisConnectionError,)
@@ -93,7 +93,7 @@ async def open_redis(settings: Settings, *, client_name: str | None = None) -> A
     """A client of the Redis ``settings`` name, closed on exit.  Nothing is
     sent yet: the caller's first command (the node's PING) connects."""
     options = _options(settings, client_name)
-    if settings.redis_sentinels:
+    if settings.redis_topology == "sentinel":
         credentials = _credentials(settings.redis_url)
         # The sentinels take the same password as the servers they watch.
         # No retry: a dead sentinel is skipped for the next one at once
@@ -123,7 +123,7 @@ async def open_redis(settings: Settings, *, client_name: str | None = None) -> A
                 await client.aclose()
             finally:
                 await sentinel.aclose()
-    elif settings.redis_cluster:
+    elif settings.redis_topology == "cluster":
         url = parse_url(settings.redis_url)
         seeds = settings.redis_cluster_seeds or ((url.get("host", "127.0.0.1"), url.get("port", 6379)),)
         client = RedisCluster(

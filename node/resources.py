@@ -70,17 +70,16 @@ async def session_store_ctx(app: web.Application) -> AsyncIterator[None]:
             secret_key=settings.secret_key,
             delay_ms=settings.replication_delay_ms,
         )
-        await store.start()  # caught up before this node serves anyone
     else:
         store = MemorySessionStore(limits)
+    await store.start()  # caught up (replicated) before this node serves anyone
     store.metrics = app[METRICS]
     app[STORE] = store
     log.info("session store: %s", store.kind)
     try:
         yield
     finally:
-        if isinstance(store, ReplicatedSessionStore):
-            await store.close()
+        await store.close()
 
 
 def limits_from(settings: Settings) -> Limits:

@@ -12,6 +12,7 @@ import functools
 from aiohttp import web
 
 from . import replication, views
+from .sessions.replicated_store import REPLICATION_PATH
 
 ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     # (name, method, path, handler)
@@ -33,8 +34,8 @@ OPS_ROUTES: tuple[tuple[str, str, str, views.View], ...] = (("metrics", "GET", "
 # Between the nodes of SESSION_STORE=replicated only: not the API, not in
 # the OpenAPI document, refused by nginx.
 PEER_ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
-    ("replication.changes", "POST", "/internal/replication", replication.receive_changes),
-    ("replication.state", "GET", "/internal/replication", replication.send_state),
+    ("replication.changes", "POST", REPLICATION_PATH, replication.receive_changes),
+    ("replication.state", "GET", REPLICATION_PATH, replication.send_state),
 )
 PATHS: dict[str, str] = {name: path for name, _, path, _ in ROUTES + OPS_ROUTES + PEER_ROUTES}
 

@@ -38,7 +38,8 @@ CREATE INDEX IF NOT EXISTS tb_blog_liked ON tb_blog (liked DESC, id);
 
 -- Which sessions each user has, for logout-all and the per-user cap.  The
 -- session itself (who, until when) lives only in the session store; this is
--- the durable list of its ids (SHA-256 of the token, never the token), so
+-- the durable list of its ids (node/tokens.py: session_id, 32 hex digits
+-- of the token's SHA-256, never the token), so
 -- the store keeps one key per session and no per-user index.
 CREATE TABLE IF NOT EXISTS tb_session (
     id          bigserial PRIMARY KEY,

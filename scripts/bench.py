@@ -44,6 +44,7 @@ from node.sessions import LOGIN_USER_KEY, Limits, RedisSessionStore
 from node.tokens import new_token, session_id
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
 from scripts.journey import log_in
+from scripts.launching import until
 from scripts.loadrun import save, stamp, throwaway
 from scripts.redis_topology import LAYOUTS, REPLICATED, replicated_list
 
@@ -80,15 +81,15 @@ def bare_server() -> Iterator[str]:
     proc = subprocess.Popen([str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port)], cwd=ROOT)
     try:
         url = f"http://127.0.0.1:{port}/user/me"
-        deadline = time.monotonic() + 20
-        while True:
+
+        async def answers() -> bool:
             try:
-                subprocess.run(["curl", "-sf", "-o", "/dev/null", url], check=True, timeout=2)
-                break
-            except subprocess.CalledProcessError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the bare server did not start") from None
-                time.sleep(0.05)
+                async with aiohttp.ClientSession() as http, http.get(url) as resp:
+                    return resp.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        asyncio.run(until(answers, 20, lambda: "the bare server did not start"))
         yield url
     finally:
         proc.terminate()

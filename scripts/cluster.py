@@ -131,14 +131,13 @@ class ClusterConfig:
             self.redis_ports = [self.redis_port + i for i in range(servers)]
         if not self.sentinel_ports:
             self.sentinel_ports = [self.redis_port + servers + i for i in range(sentinels)]
-        if topology == "cluster" and not self.bus_ports:
+        if layout.buses and not self.bus_ports:
             self.bus_ports = [port + 10000 for port in self.redis_ports]
         ports = list(_ports(self).values())
         if len(set(ports)) < len(ports) or not all(0 < port < 65536 for port in ports):
             raise LaunchError(f"these ports overlap or are out of range: {_ports(self)}; pick others")
-        buses = servers if topology == "cluster" else 0
         shape = (len(self.redis_ports), len(self.sentinel_ports), len(self.bus_ports), self.redis_ports[0])
-        if shape != (servers, sentinels, buses, self.redis_port):
+        if shape != (servers, sentinels, layout.buses, self.redis_port):
             raise LaunchError(
                 f"REDIS_TOPOLOGY={topology} takes {servers} server and {sentinels} sentinel ports"
             )
@@ -154,11 +153,9 @@ class ClusterConfig:
     @classmethod
     def on_free_ports(cls, run_dir: Path, *, nodes: int = 3, **kwargs: Any) -> ClusterConfig:
         """A throwaway cluster's config: every port a free one."""
-        topology = kwargs.get("redis_topology", "single")
-        layout = redis_topology.LAYOUTS[topology]
+        layout = redis_topology.LAYOUTS[kwargs.get("redis_topology", "single")]
         servers, sentinels = layout.servers, layout.sentinels
-        buses = servers if topology == "cluster" else 0
-        ports = free_ports(nodes + 2 + servers + sentinels + buses)
+        ports = free_ports(nodes + 2 + servers + sentinels + layout.buses)
         port, pg_port, *ports = ports
         node_ports, ports = ports[:nodes], ports[nodes:]
         redis_ports, ports = ports[:servers], ports[servers:]

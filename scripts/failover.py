@@ -26,7 +26,10 @@ import time
 from typing import Any
 
 import aiohttp
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
+from node.redis_client import open_redis
 from node.routes import PATHS
 from node.sessions import LOGIN_USER_KEY
 from node.tokens import session_id
@@ -34,7 +37,14 @@ from scripts import loadrun
 from scripts.cluster import ClusterConfig, process_pid, say, supervisorctl
 from scripts.journey import log_in
 from scripts.launching import until
-from scripts.redis_topology import REPLICATED, SENTINEL_MASTER, RedisProcess, answer, client, replicated_list
+from scripts.redis_topology import (
+    REPLICATED,
+    RedisProcess,
+    answer,
+    client,
+    is_linked_replica,
+    replicated_list,
+)
 
 
 @dataclasses.dataclass
@@ -64,58 +74,40 @@ class Answer:
     token: str
 
 
-async def _role(proc: RedisProcess, password: str) -> list[Any] | None:
-    redis = client(proc.port, password)
-    try:
-        role = await answer(redis, "ROLE")
-        return list(role) if role else None
-    finally:
-        await redis.aclose()
+async def _role(redis: Redis) -> list[Any] | None:
+    role = await answer(redis, "ROLE")
+    return list(role) if role else None
 
 
-async def _caught_up(servers: list[RedisProcess], password: str) -> bool:
+async def _caught_up(servers: dict[RedisProcess, Redis]) -> bool:
     """Every master has its replica, which has acknowledged all the master
     wrote: what the stop loses is then only what comes after (README,
     "Scaling out")."""
-    for proc in servers:
-        role = await _role(proc, password)
+    for redis in servers.values():
+        role = await _role(redis)
         if role and role[0] == "master" and (not role[2] or any(int(r[2]) < int(role[1]) for r in role[2])):
             return False
     return True
 
 
-async def _masters_of(cfg: ClusterConfig, keys: list[str]) -> list[RedisProcess]:
-    """The server that is master for each of ``keys`` now."""
-    password = cfg.redis_password()
-    servers = [p for p in cfg.redis_processes if not p.sentinel]
-    if cfg.redis_topology == "sentinel":
-        sentinel = next(p for p in cfg.redis_processes if p.sentinel)
-        redis = client(sentinel.port, password)
-        try:
-            _, port = await answer(redis, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SENTINEL_MASTER)
-        finally:
-            await redis.aclose()
-        return [next(p for p in servers if p.port == int(port))] * len(keys)
-    found: dict[str, RedisProcess] = {}
-    for proc in servers:
-        role = await _role(proc, password)
-        if not role or role[0] != "master":
-            continue
-        redis = client(proc.port, password)
-        try:
-            for key in keys:
-                # Only the master that holds a slot counts keys in it.
-                slot = await answer(redis, "CLUSTER", "KEYSLOT", key)
-                if await answer(redis, "CLUSTER", "COUNTKEYSINSLOT", slot):
-                    found[key] = proc
-        finally:
-            await redis.aclose()
-    return [found[key] for key in keys]
+async def _masters_of(
+    cfg: ClusterConfig, servers: dict[RedisProcess, Redis], keys: list[str]
+) -> list[RedisProcess]:
+    """The server that is master for each of ``keys`` now, as the nodes' own
+    client sees it."""
+    by_port = {proc.port: proc for proc in servers}
+    async with open_redis(cfg.node_settings(), client_name="failover") as redis:
+        if isinstance(redis, RedisCluster):
+            await redis.initialize()  # the slot map: each key's master, without asking
+            holders = [redis.get_node_from_key(key) for key in keys]
+            return [by_port[int(node.port)] for node in holders if node is not None]
+        port = (await redis.connection_pool.get_master_address())[1]  # type: ignore[attr-defined]
+        return [by_port[int(port)]] * len(keys)
 
 
-async def _replica_of(cfg: ClusterConfig, master: RedisProcess) -> RedisProcess:
-    for proc in cfg.redis_processes:
-        role = None if proc.sentinel else await _role(proc, cfg.redis_password())
+async def _replica_of(servers: dict[RedisProcess, Redis], master: RedisProcess) -> RedisProcess:
+    for proc, redis in servers.items():
+        role = await _role(redis)
         if role and role[0] == "slave" and int(role[2]) == master.port:
             return proc
     raise RuntimeError(f"{master.name} has no replica")
@@ -152,17 +144,34 @@ async def measure(
     if users < 1:
         raise ValueError("at least one user")
     workers = min(workers, users)
-    base = cfg.url + "/api"
     password = cfg.redis_password()
-    servers = [p for p in cfg.redis_processes if not p.sentinel]
+    # One client a server for the whole run (the polls below ask them often).
+    servers = {proc: client(proc.port, password) for proc in cfg.redis_processes if not proc.sentinel}
+    try:
+        return await _measure(cfg, servers, users=users, workers=workers, settle=settle, limit=limit)
+    finally:
+        for redis in servers.values():
+            await redis.aclose()
+
+
+async def _measure(
+    cfg: ClusterConfig,
+    servers: dict[RedisProcess, Redis],
+    *,
+    users: int,
+    workers: int,
+    settle: float,
+    limit: float,
+) -> Failover:
+    base = cfg.url + "/api"
     nodes = [f"nodes:{name}" for name in cfg.node_names()]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
         tokens = [await log_in(http, base) for _ in range(users)]
-        await until(lambda: _caught_up(servers, password), 10, lambda: "the replicas did not catch up")
-        masters = await _masters_of(cfg, [LOGIN_USER_KEY + session_id(token) for token in tokens])
+        await until(lambda: _caught_up(servers), 10, lambda: "the replicas did not catch up")
+        masters = await _masters_of(cfg, servers, [LOGIN_USER_KEY + session_id(token) for token in tokens])
         master = masters[0]
         on_master = {token for token, holder in zip(tokens, masters, strict=True) if holder == master}
-        replica = await _replica_of(cfg, master)
+        replica = await _replica_of(servers, master)
         pids = {name: process_pid(cfg, name) for name in nodes}
 
         seen: list[Answer] = []
@@ -197,13 +206,12 @@ async def measure(
             login_after = False
 
     restarted = sum(process_pid(cfg, name) != pid for name, pid in pids.items())
-    role = await _role(replica, password)
+    role = await _role(servers[replica])
     promoted = replica.name if role and role[0] == "master" else ""
     await asyncio.to_thread(supervisorctl, cfg, "start", master.name)
 
     async def replica_again() -> bool:
-        role = await _role(master, password)
-        return bool(role and role[0] == "slave" and role[3] == "connected")
+        return is_linked_replica(await _role(servers[master]))
 
     rejoined = await until(replica_again, limit, lambda: f"{master.name} did not come back as a replica")
     return Failover(

@@ -28,6 +28,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from scripts.launching import LaunchError, until
@@ -37,14 +38,15 @@ from scripts.launching import LaunchError, until
 class Layout:
     servers: int
     sentinels: int
+    buses: int  # cluster bus ports: one a server
     description: str
     replicated: bool  # a replica to promote when a master dies
 
 
 LAYOUTS = {
-    "single": Layout(1, 0, "one server", replicated=False),
-    "sentinel": Layout(2, 3, "Sentinel (a master and a replica, three sentinels)", replicated=True),
-    "cluster": Layout(6, 0, "Redis Cluster (three masters, a replica each)", replicated=True),
+    "single": Layout(1, 0, 0, "one server", replicated=False),
+    "sentinel": Layout(2, 3, 0, "Sentinel (a master and a replica, three sentinels)", replicated=True),
+    "cluster": Layout(6, 0, 6, "Redis Cluster (three masters, a replica each)", replicated=True),
 }
 TOPOLOGIES = tuple(LAYOUTS)
 REPLICATED = tuple(name for name, layout in LAYOUTS.items() if layout.replicated)
@@ -203,8 +205,10 @@ def client(port: int, password: str) -> Redis:
         socket_connect_timeout=1,
         socket_timeout=1,
         # The launcher polls: a process that does not answer is asked again
-        # by the poll, not by redis-py's own retries (with pauses).
-        retry=Retry(NoBackoff(), retries=0),
+        # by the poll, not by redis-py's own retries (with pauses).  Once at
+        # once on a connection error: a connection a server closed (a
+        # sentinel kills a promoted replica's clients) is opened again.
+        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
     )
 
 
@@ -308,10 +312,14 @@ async def _cluster_whole(servers: list[Redis]) -> bool:
         info = _info(await answer(server, "CLUSTER", "INFO"))
         if info.get("cluster_state") != "ok" or info.get("cluster_known_nodes") != str(len(servers)):
             return False
-        role = await answer(server, "ROLE")
-        if role and role[0] == "slave" and role[3] == "connected":
+        if is_linked_replica(await answer(server, "ROLE")):
             replicas += 1
     return replicas == len(servers) // 2
+
+
+def is_linked_replica(role: list[Any] | None) -> bool:
+    """A ROLE reply: a replica whose link to its master is up."""
+    return bool(role and role[0] == "slave" and role[3] == "connected")
 
 
 def _info(text: str | None) -> dict[str, str]:

@@ -19,6 +19,22 @@ if TYPE_CHECKING:
     from scripts.cluster import ClusterConfig
 
 
+class Clock:
+    """A fake clock for the stores, which take their time from one: set
+    ``now`` (Unix seconds) by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def me_status(http: aiohttp.ClientSession, cfg: ClusterConfig, index: int, token: str) -> int:
+    """The status of /user/me with ``token`` on node ``index`` directly."""
+    return (await call(http, "GET", cfg.node_url(index) + PATHS["user.me"], token=token))[0]
+
+
 def random_phone() -> str:
     """A valid phone no other test uses (138 + 8 random digits)."""
     return "138" + f"{secrets.randbelow(10**8):08d}"

@@ -163,6 +163,12 @@ class SessionStore(abc.ABC):
         """What /cluster/info shows of the store, for the comparisons."""
         return {"kind": self.kind}
 
+    async def start(self) -> None:  # noqa: B027  (a hook: most stores need nothing)
+        """Before the node serves anyone (the replicated store catches up)."""
+
+    async def close(self) -> None:  # noqa: B027
+        """When the node stops (the replicated store stops sending)."""
+
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise if the store cannot answer."""

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
@@ -133,18 +133,31 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _reachable(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """uvloop's "unable to perform operation on <TCPTransport closed=True>;
-    the handler is closed" means redis-py's cluster client closed the
-    connection a request was using (it closes them all when a pipeline
-    meets a dead master, to read the slot map again).  The store was out of
-    reach, as with any connection error: a 503, not a 500.  Any other
-    RuntimeError is a bug and stays one."""
+class _Counted(Protocol):
+    round_trips: int
+
+
+S = TypeVar("S", bound=_Counted)
+
+
+def _round_trip(
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """A method that goes to Redis once: counted in ``round_trips`` (for
+    /cluster/info; an empty list, which goes nowhere, counts too).
+
+    And uvloop's "unable to perform operation on <TCPTransport closed=True>;
+    the handler is closed" becomes a connection error: redis-py's cluster
+    client closed the connection this call was using (it closes them all
+    when a pipeline meets a dead master, to read the slot map again), so the
+    store was out of reach: a 503, not a 500.  Any other RuntimeError is a
+    bug and stays one."""
 
     @functools.wraps(method)
-    async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+    async def call(counted: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        counted.round_trips += 1
         try:
-            return await method(*args, **kwargs)
+            return await method(counted, *args, **kwargs)
         except RuntimeError as exc:
             if "handler is closed" not in str(exc):
                 raise
@@ -209,13 +222,12 @@ class _TickBatch:
             else:
                 future.set_result(result)
 
-    @_reachable
+    @_round_trip
     async def _load_script(self) -> None:
         await self._redis.script_load(self._script)
 
-    @_reachable
+    @_round_trip
     async def _pipeline(self, batch: list[tuple[str, int, int, asyncio.Future[Any]]]) -> list[Any]:
-        self.round_trips += 1
         async with self._redis.pipeline(transaction=False) as pipe:
             for key, now, ttl, _ in batch:
                 # Not pipe.evalsha: redis-py refuses that on a Redis Cluster,
@@ -236,12 +248,11 @@ class RedisSessionStore(SessionStore):
         self._consume_code = redis.register_script(_CONSUME_CODE)
         self._record_failure = redis.register_script(_RECORD_FAILURE)
         self._load_and_touch = _TickBatch(redis, _LOAD_AND_TOUCH)
-        self._round_trips = 0  # of every call but the batched reads, which count their own
+        self.round_trips = 0  # of every call but the batched reads, which count their own
 
     # --- codes ------------------------------------------------------------
-    @_reachable
+    @_round_trip
     async def save_code(self, phone: str, mac: str) -> Refusal | None:
-        self._round_trips += 1
         tag, lim = phone_tag(phone), self.limits
         status, wait = await self._save_code(
             keys=[LOGIN_CODE_KEY + tag, LOGIN_SENT_KEY + tag, LOGIN_LOCK_KEY + tag],
@@ -256,24 +267,21 @@ class RedisSessionStore(SessionStore):
         )
         return None if status == "ok" else Refusal(status, int(wait) / 1000)
 
-    @_reachable
+    @_round_trip
     async def take_attempt(self, phone: str) -> Attempt:
-        self._round_trips += 1
         tag = phone_tag(phone)
         status, mac, wait = await self._take_attempt(
             keys=[LOGIN_CODE_KEY + tag, LOGIN_LOCK_KEY + tag], args=[self.limits.code_max_tries]
         )
         return Attempt(status, mac, int(wait) / 1000)
 
-    @_reachable
+    @_round_trip
     async def consume_code(self, phone: str, mac: str) -> bool:
-        self._round_trips += 1
         tag = phone_tag(phone)
         return bool(await self._consume_code(keys=[LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag], args=[mac]))
 
-    @_reachable
+    @_round_trip
     async def record_failure(self, phone: str) -> bool:
-        self._round_trips += 1
         tag, lim = phone_tag(phone), self.limits
         locked = await self._record_failure(
             keys=[LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag, LOGIN_LOCK_KEY + tag],
@@ -287,9 +295,8 @@ class RedisSessionStore(SessionStore):
         return bool(locked)
 
     # --- sessions ------------------------------------------------------------
-    @_reachable
+    @_round_trip
     async def save_user(self, session_id: str, user: UserDTO) -> None:
-        self._round_trips += 1
         now, lim = self._now_ms(), self.limits
         key = LOGIN_USER_KEY + session_id
         fields: dict[EncodableT, EncodableT] = {k: v for k, v in user.to_hash().items()}
@@ -309,11 +316,10 @@ class RedisSessionStore(SessionStore):
         uid, nick, icon = fields
         return UserDTO(id=int(uid), nick_name=nick, icon=icon or "")
 
-    @_reachable
+    @_round_trip
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
         if not session_ids:
             return []
-        self._round_trips += 1
         # One EXISTS each, not one for all: Redis Cluster needs one slot per command.
         async with self._redis.pipeline(transaction=False) as pipe:
             for sid in session_ids:
@@ -321,22 +327,21 @@ class RedisSessionStore(SessionStore):
             there = await pipe.execute()
         return [sid for sid, alive in zip(session_ids, there, strict=True) if alive]
 
-    @_reachable
+    @_round_trip
     async def end_sessions(self, session_ids: list[str]) -> int:
         if not session_ids:
             return 0
-        self._round_trips += 1
         async with self._redis.pipeline(transaction=False) as pipe:
             for sid in session_ids:
                 pipe.delete(LOGIN_USER_KEY + sid)
             return sum(await pipe.execute())
 
-    @_reachable
+    @_round_trip
     async def ping(self) -> None:
         await self._redis.ping()
 
     def stats(self) -> dict[str, Any]:
-        return {**super().stats(), "roundTrips": self._round_trips + self._load_and_touch.round_trips}
+        return {**super().stats(), "roundTrips": self.round_trips + self._load_and_touch.round_trips}
 
 
 def _ms(seconds: float) -> int:

@@ -19,22 +19,19 @@ from node.routes import PATHS
 from node.sessions import LOGIN_FAIL_KEY, LOGIN_USER_KEY, phone_tag
 from node.tokens import session_id
 from scripts.cluster import ClusterConfig, down, up
-from tests.conftest import RunDirs, make_config
-from tests.helpers import call, log_in_via, login, random_phone, read_sms, send_code, wait_for
+from tests.conftest import RunDirs, make_config, running
+from tests.helpers import call, log_in_via, login, me_status, random_phone, read_sms, send_code, wait_for
 
 
 @pytest.fixture(scope="module")
 def strict(run_dirs: RunDirs) -> Iterator[ClusterConfig]:
-    cfg = make_config(
-        run_dirs("strict"),
-        nodes=2,
-        node_env={"SEND_INTERVAL": "0", "SESSION_MAX_AGE": "3", "MAX_SESSIONS_PER_USER": "2"},
+    yield from running(
+        make_config(
+            run_dirs("strict"),
+            nodes=2,
+            node_env={"SEND_INTERVAL": "0", "SESSION_MAX_AGE": "3", "MAX_SESSIONS_PER_USER": "2"},
+        )
     )
-    try:
-        up(cfg, quiet=True)
-        yield cfg
-    finally:
-        down(cfg, quiet=True)
 
 
 def wrong_codes(right: str, count: int) -> list[str]:
@@ -229,7 +226,6 @@ async def test_a_redis_dump_holds_no_token_and_no_code(
     assert status == 401
 
 
-@pytest.mark.every_topology
 async def test_bearer_and_bare_tokens_work_and_a_query_token_is_ignored(
     redis_cluster: ClusterConfig, http: aiohttp.ClientSession
 ) -> None:
@@ -275,11 +271,7 @@ async def test_a_session_ends_at_its_max_age_however_busy(
     answers: list[int] = []
 
     async def ended() -> bool:
-        answers.append(
-            (await call(http, "GET", strict.node_url(1 + len(answers) % 2) + PATHS["user.me"], token=token))[
-                0
-            ]
-        )
+        answers.append(await me_status(http, strict, 1 + len(answers) % 2, token))
         return answers[-1] == 401
 
     # SESSION_MAX_AGE=3 with a 30-minute idle TTL: only the absolute limit ends it.
@@ -297,7 +289,7 @@ async def test_logout_all_ends_every_session_on_every_node(
     assert (status, body["data"]) == (200, {"ended": 2})
     for token in (first, second):
         for index in (1, 2):
-            assert (await call(http, "GET", strict.node_url(index) + PATHS["user.me"], token=token))[0] == 401
+            assert await me_status(http, strict, index, token) == 401
 
 
 async def test_past_the_cap_the_oldest_session_is_dropped(
@@ -305,7 +297,7 @@ async def test_past_the_cap_the_oldest_session_is_dropped(
 ) -> None:
     phone = random_phone()
     tokens = [(await log_in_via(http, strict.node_url(1 + i % 2), phone))[0] for i in range(3)]
-    alive = [(await call(http, "GET", strict.node_url(1) + PATHS["user.me"], token=t))[0] for t in tokens]
+    alive = [await me_status(http, strict, 1, t) for t in tokens]
     assert alive == [401, 200, 200]
 
 
@@ -317,10 +309,7 @@ async def test_a_session_that_ended_takes_no_place_under_the_cap(
     second, _ = await log_in_via(http, strict.node_url(2), phone)
     assert (await call(http, "POST", strict.node_url(1) + PATHS["user.logout"], token=second))[0] == 200
     third, _ = await log_in_via(http, strict.node_url(2), phone)
-    alive = [
-        (await call(http, "GET", strict.node_url(1) + PATHS["user.me"], token=t))[0]
-        for t in (first, second, third)
-    ]
+    alive = [await me_status(http, strict, 1, t) for t in (first, second, third)]
     assert alive == [200, 401, 200]
 
 

@@ -13,19 +13,11 @@ import pytest
 from node.models import UserDTO
 from node.sessions import Limits, MemorySessionStore, RedisSessionStore, SessionStore
 from scripts.cluster import ClusterConfig
-from tests.helpers import random_phone, redis_of
+from tests.helpers import Clock, random_phone, redis_of
 
 pytestmark = pytest.mark.every_topology
 
 USER = UserDTO(id=0, nick_name="user_contract01")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from node.routes import PATHS
 from node.sessions.replicated_store import peer_key
 from scripts.cluster import ClusterConfig, start_node, stop_node
 from tests.conftest import RunDirs, cluster_beside
-from tests.helpers import call, log_in_via, login, random_phone, read_sms, send_code, wait_for
+from tests.helpers import call, log_in_via, login, me_status, random_phone, read_sms, send_code, wait_for
 
 ME = PATHS["user.me"]
 
@@ -59,11 +59,6 @@ async def info(http: aiohttp.ClientSession, cfg: ClusterConfig, index: int) -> d
 
 async def sessions_held(http: aiohttp.ClientSession, cfg: ClusterConfig) -> list[int]:
     return [(await info(http, cfg, i))["stats"]["sessions"] for i in range(1, cfg.nodes + 1)]
-
-
-async def me_status(http: aiohttp.ClientSession, cfg: ClusterConfig, index: int, token: str) -> int:
-    """The status of /user/me with ``token`` on node ``index`` directly."""
-    return (await call(http, "GET", cfg.node_url(index) + ME, token=token))[0]
 
 
 def answers_on(

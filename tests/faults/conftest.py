@@ -23,8 +23,8 @@ MakeCluster = Callable[..., Awaitable[ClusterConfig]]
 def own_cluster(run_dirs: RunDirs) -> Iterator[MakeCluster]:
     started: list[ClusterConfig] = []
 
-    async def make(*, nodes: int = 3, session_store: str = "redis") -> ClusterConfig:
-        cfg = make_config(run_dirs("fault"), nodes=nodes, session_store=session_store)
+    async def make(*, nodes: int = 3, **kwargs: Any) -> ClusterConfig:
+        cfg = make_config(run_dirs("fault"), nodes=nodes, **kwargs)
         started.append(cfg)
         # The launcher runs its own event loop; the test's is running.
         await asyncio.to_thread(up, cfg, quiet=True)

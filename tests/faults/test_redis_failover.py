@@ -4,26 +4,19 @@ these tests hold its figures to what the README promises."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from scripts import failover
-from scripts.cluster import down, up
 from scripts.redis_topology import REPLICATED
-from tests.conftest import RunDirs, make_config
+from tests.faults.conftest import MakeCluster
 
 
 @pytest.mark.parametrize("topology", REPLICATED)
 async def test_the_master_dies_under_load_and_users_are_back_within_seconds_with_their_sessions(
-    topology: str, run_dirs: RunDirs
+    topology: str, own_cluster: MakeCluster
 ) -> None:
-    cfg = make_config(run_dirs(f"failover-{topology}"), redis_topology=topology)
-    await asyncio.to_thread(up, cfg, quiet=True)
-    try:
-        result = await failover.measure(cfg, users=12, workers=6)
-    finally:
-        await asyncio.to_thread(down, cfg, quiet=True)
+    cfg = await own_cluster(redis_topology=topology)
+    result = await failover.measure(cfg, users=12, workers=6)
     print(failover.table([result]))  # the figures, with -s
 
     assert result.failed > 0  # the stop hit the users' master

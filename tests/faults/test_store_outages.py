@@ -16,7 +16,7 @@ from node.routes import PATHS
 from node.tokens import session_id
 from scripts.cluster import ClusterConfig, process_pid, supervisorctl
 from tests.faults.conftest import MakeCluster
-from tests.helpers import call, log_in_via, random_phone, read_sms, wait_for
+from tests.helpers import call, log_in_via, me_status, random_phone, read_sms, wait_for
 
 
 def node_pids(cfg: ClusterConfig) -> dict[str, int]:
@@ -100,7 +100,7 @@ async def test_sessions_written_before_redis_is_killed_survive_its_restart(
         assert (config["appendonly"], config["appendfsync"]) == ("yes", "everysec")
         token, _ = await log_in_via(http, cfg.node_url(1))
         for index in (1, 2):  # each node holds a pooled connection to this Redis
-            assert (await call(http, "GET", cfg.node_url(index) + PATHS["user.me"], token=token))[0] == 200
+            assert await me_status(http, cfg, index, token) == 200
         aof_dir = cfg.run_dir / "redis" / "appendonlydir"
         sid = session_id(token)
 

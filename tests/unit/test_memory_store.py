@@ -3,16 +3,9 @@ rules, the same for both stores, are in tests/cluster/test_store_rules.py.)"""
 
 from node.models import UserDTO
 from node.sessions import Limits, MemorySessionStore
+from tests.helpers import Clock
 
 ALICE = UserDTO(id=1, nick_name="user_alice00000", icon="")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def make_store(**limits: float) -> tuple[MemorySessionStore, Clock]:

@@ -15,16 +15,10 @@ from node.models import UserDTO
 from node.sessions import Limits, MemorySessionStore
 from node.tokens import session_id
 from node.typedefs import LIFECYCLE, STORE, USER, Lifecycle
+from tests.helpers import Clock
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 ALICE = UserDTO(id=7, nick_name="user_alice00000")
-
-
-class Clock:
-    now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

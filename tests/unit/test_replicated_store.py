@@ -8,15 +8,9 @@ import pytest
 from node.models import UserDTO
 from node.sessions import Limits
 from node.sessions.replicated_store import ReplicatedSessionStore
+from tests.helpers import Clock
 
 ALICE = UserDTO(id=7, nick_name="user_alice00000", icon="/a.png")
-
-
-class Clock:
-    now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def node(clock: Clock) -> ReplicatedSessionStore:
