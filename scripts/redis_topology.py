@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -129,6 +130,10 @@ def render_server(topology: str, proc: RedisProcess, *, password: str, master_po
         "appendfsync everysec",
         'save ""',
     ]
+    if topology != "single":
+        # A replica's first sync (and an old master's, back as a replica)
+        # starts at once: Redis would wait 5 s for more replicas to share it.
+        lines.append("repl-diskless-sync-delay 0")
     if topology == "sentinel" and proc.port != master_port:
         lines.append(f"replicaof 127.0.0.1 {master_port}")
     if topology == "cluster":
@@ -145,8 +150,25 @@ def render_server(topology: str, proc: RedisProcess, *, password: str, master_po
     return "\n".join(lines) + "\n"
 
 
-def render_sentinel(proc: RedisProcess, *, password: str, master_port: int) -> str:
+def sentinel_id(proc: RedisProcess) -> str:
+    """The sentinel's run id (``sentinel myid``), fixed by its dir so that
+    every sentinel's config can name the others before any has started."""
+    return hashlib.sha1(str(proc.dir).encode()).hexdigest()
+
+
+def render_sentinel(proc: RedisProcess, procs: list[RedisProcess], *, password: str) -> str:
+    """``proc``'s config, in the layout ``procs`` (the first one the master)."""
     name = SENTINEL_MASTER
+    master_port = procs[0].port
+    # What a sentinel would otherwise find out by itself, in seconds: the
+    # replica (from the master's INFO, every 10 s) and the other sentinels
+    # (from their hellos, every 2 s).  Told, they agree at once.
+    known = [f"sentinel known-replica {name} 127.0.0.1 {p.port}" for p in procs[1:] if not p.sentinel]
+    known += [
+        f"sentinel known-sentinel {name} 127.0.0.1 {p.port} {sentinel_id(p)}"
+        for p in procs
+        if p.sentinel and p != proc
+    ]
     return "\n".join(
         [
             "# Rendered by scripts/redis_topology.py; the sentinel rewrites it as it learns.",
@@ -163,6 +185,8 @@ def render_sentinel(proc: RedisProcess, *, password: str, master_port: int) -> s
             f"sentinel down-after-milliseconds {name} {DOWN_AFTER_MS}",
             f"sentinel failover-timeout {name} {FAILOVER_TIMEOUT_MS}",
             f"sentinel parallel-syncs {name} 1",
+            f"sentinel myid {sentinel_id(proc)}",
+            *known,
             "",
         ]
     )
@@ -189,7 +213,7 @@ def write_configs(topology: str, procs: list[RedisProcess], *, password: str, la
         if topology != "single" and proc.conf.exists():
             continue
         if proc.sentinel:
-            text = render_sentinel(proc, password=password, master_port=master_port)
+            text = render_sentinel(proc, procs, password=password)
         else:
             text = render_server(topology, proc, password=password, master_port=master_port)
         proc.conf.write_text(text)

@@ -15,7 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import AuthenticationError, Redis, ResponseError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from scripts import redis_topology
 from scripts.cluster import ROOT, ClusterConfig, down, free_ports, is_running, pid_alive
 from scripts.launching import LaunchError
 from tests.conftest import RunDirs
@@ -184,11 +188,11 @@ def test_a_stale_pid_file_never_makes_down_kill_another_process(run_dir: Path) -
 def test_every_redis_server_and_sentinel_it_starts_refuses_clients_without_its_password(
     redis_cluster: ClusterConfig,
 ) -> None:
-    from redis import AuthenticationError, Redis, ResponseError
-
     for proc in redis_cluster.redis_processes:
         with (
-            Redis(port=proc.port) as anonymous,
+            # No retries: redis-py counts a refused AUTH as a connection
+            # error and would ask three more times, with pauses (3.5 s each).
+            Redis(port=proc.port, retry=Retry(NoBackoff(), retries=0)) as anonymous,
             pytest.raises((AuthenticationError, ResponseError), match=r"(?i)noauth|authenticat"),
         ):
             anonymous.set("login:token:forged", "1")
@@ -210,3 +214,24 @@ def test_a_redis_topology_is_one_of_three_and_only_for_its_own_redis(tmp_path: P
         ("sentinel2", 17003),
         ("sentinel3", 17004),
     ]
+
+
+def test_each_sentinel_is_told_of_the_replica_and_of_the_others_by_their_own_ids(tmp_path: Path) -> None:
+    # Left to find them out, the sentinels agree on the layout only after
+    # the master's next INFO (10 s): every `make up REDIS_TOPOLOGY=sentinel` waited for it.
+    cfg = ClusterConfig(run_dir=tmp_path, redis_topology="sentinel", redis_port=17000)
+    redis_topology.write_configs(
+        "sentinel", cfg.redis_processes, password="pw", layout_file=tmp_path / "redis-layout.json"
+    )
+    confs = {p.port: p.conf.read_text() for p in cfg.redis_processes if p.sentinel}
+    own_id = {
+        port: re.search(r"^sentinel myid (\w{40})$", text, re.M).group(1) for port, text in confs.items()
+    }  # type: ignore[union-attr]
+    assert len(set(own_id.values())) == 3
+    for port, text in confs.items():
+        assert re.findall(r"^sentinel known-replica sessionlab 127\.0\.0\.1 (\d+)$", text, re.M) == ["17001"]
+        told = re.findall(r"^sentinel known-sentinel sessionlab 127\.0\.0\.1 (\d+) (\w+)$", text, re.M)
+        assert sorted(told) == sorted((str(p), i) for p, i in own_id.items() if p != port)
+    for server in (p for p in cfg.redis_processes if not p.sentinel):
+        # A replica's first sync, and a demoted master's, starts at once.
+        assert "repl-diskless-sync-delay 0\n" in server.conf.read_text()
