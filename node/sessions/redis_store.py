@@ -12,9 +12,11 @@ import asyncio
 import functools
 import hashlib
 import time
+import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+import redis.asyncio.connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.typing import EncodableT
@@ -146,24 +148,34 @@ def _round_trip(
     """A method that goes to Redis once: counted in ``round_trips`` (for
     /cluster/info; an empty list, which goes nowhere, counts too).
 
-    And uvloop's "unable to perform operation on <TCPTransport closed=True>;
-    the handler is closed" becomes a connection error: redis-py's cluster
-    client closed the connection this call was using (it closes them all
-    when a pipeline meets a dead master, to read the slot map again), so the
-    store was out of reach: a 503, not a 500.  Any other RuntimeError is a
-    bug and stays one."""
+    And a connection closed under the call becomes a connection error: the
+    store was out of reach, a 503, not a 500.  redis-py's cluster client
+    closes every connection it holds, those other requests are using
+    included, when a pipeline meets a dead master (to read the slot map
+    again); the request that was writing on one then gets uvloop's "the
+    handler is closed" RuntimeError, or an AttributeError from redis-py
+    itself (its writer already gone).  Either is told by where it was
+    raised, inside redis-py's connection code; anywhere else a RuntimeError
+    or an AttributeError is a bug and stays one."""
 
     @functools.wraps(method)
     async def call(counted: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
         counted.round_trips += 1
         try:
             return await method(counted, *args, **kwargs)
-        except RuntimeError as exc:
-            if "handler is closed" not in str(exc):
+        except (RuntimeError, AttributeError) as exc:
+            if not _raised_in_redis_connection(exc):
                 raise
-            raise RedisConnectionError(f"connection closed under the request: {exc}") from exc
+            raise RedisConnectionError(f"connection closed under the request: {exc!r}") from exc
 
     return call
+
+
+def _raised_in_redis_connection(exc: BaseException) -> bool:
+    return any(
+        frame.f_globals.get("__name__") == redis.asyncio.connection.__name__
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
 
 
 class _TickBatch:
