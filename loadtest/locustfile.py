@@ -25,7 +25,6 @@ import collections
 import json
 import os
 import random
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -44,6 +43,7 @@ from loadtest.classes import (
     SESSION_LOST,
 )
 from node.routes import PATHS
+from scripts.journey import new_phone
 
 API = "/api"
 PROTECTED = {PATHS["user.me"], PATHS["user.logout"]}
@@ -95,7 +95,7 @@ class SessionUser(FastHttpUser):
         for _ in range(attempts):
             # A new phone each attempt: the per-phone sending limits are for
             # people, and are not what a load test measures.
-            phone = "13" + random.choice("3589") + f"{secrets.randbelow(10**8):08d}"
+            phone = new_phone("13" + random.choice("3589"))
             if not self._ok("POST", PATHS["user.code"], params={"phone": phone}):
                 continue
             code = self._read_code(phone)

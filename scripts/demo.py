@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import sys
 import time
 from typing import Any
@@ -21,11 +20,8 @@ import aiohttp
 from node.routes import PATHS
 from scripts.cluster import ClusterConfig, up
 from scripts.cluster import colour as paint
+from scripts.journey import new_phone
 from scripts.loadrun import throwaway
-
-
-def random_phone() -> str:
-    return "139" + f"{secrets.randbelow(10**8):08d}"
 
 
 class Story:
@@ -57,7 +53,7 @@ class Story:
         store = self.cfg.session_store
         where = "in its own memory" if store == "memory" else "in Redis, which every node shares"
         held = "in Redis" if store == "redis" else "in its memory"
-        phone = random_phone()
+        phone = new_phone()
 
         self.step(f"The user asks for a code. nginx sends the request to node1. (phone {phone})")
         await self.call(1, "POST", PATHS["user.code"], params={"phone": phone})
