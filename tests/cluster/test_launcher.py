@@ -39,13 +39,16 @@ def get(url: str) -> tuple[int, dict[str, object], str]:
         return exc.code, json.loads(exc.read()), exc.headers.get("X-Node", "")
 
 
-def consecutive_free_ports(count: int) -> int:
+def consecutive_free_ports(count: int, besides: set[int]) -> int:
     """The first of ``count`` consecutive free ports (node ports follow
-    NODE_BASE_PORT), below the kernel's ephemeral range, where outgoing
-    connections would take ports from under a test between check and use."""
+    NODE_BASE_PORT), none of them in ``besides`` (chosen, but not bound
+    yet), below the kernel's ephemeral range, where outgoing connections
+    would take ports from under a test between check and use."""
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     for _ in range(200):
         base = random.randint(20000, low - count - 1)
+        if besides & set(range(base, base + count)):
+            continue
         socks = []
         try:
             for offset in range(count):
@@ -93,7 +96,7 @@ def test_make_up_status_stop_start_node_switch_mode_and_down(
     run_dir: Path, redis_cluster: ClusterConfig
 ) -> None:
     port, redis_port, pg_port = free_ports(3)
-    node_base = consecutive_free_ports(3)
+    node_base = consecutive_free_ports(3, besides={port, redis_port, pg_port})
     variables = dict(NODES=2, PORT=port, NODE_BASE_PORT=node_base, REDIS_PORT=redis_port, PG_PORT=pg_port)
     api = f"http://127.0.0.1:{port}/api"
 

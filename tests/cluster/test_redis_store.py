@@ -48,7 +48,7 @@ async def test_a_code_is_a_hash_of_its_hmac_and_tries_with_a_two_minute_ttl(clie
     key = LOGIN_CODE_KEY + phone_tag(phone)
     assert await client.hgetall(key) == {"mac": mac, "tries": "0"}
     assert "123456" not in str(await client.hgetall(key))
-    assert 119_000 < await client.pttl(key) <= 120_000
+    assert 110_000 < await client.pttl(key) <= 120_000  # room for a busy machine
 
 
 async def test_a_session_is_a_hash_of_strings_under_the_tokens_sha256(client: RedisClient) -> None:
@@ -64,7 +64,7 @@ async def test_a_session_is_a_hash_of_strings_under_the_tokens_sha256(client: Re
         "icon": "/imgs/a.png",
     }
     assert fields["exp"].isdigit()  # the absolute expiry, ms since the epoch
-    assert 1_799_000 < await client.pttl(key) <= 1_800_000
+    assert 1_790_000 < await client.pttl(key) <= 1_800_000
 
 
 async def test_loading_a_session_pushes_its_ttl_back(client: RedisClient) -> None:
@@ -72,7 +72,7 @@ async def test_loading_a_session_pushes_its_ttl_back(client: RedisClient) -> Non
     await store.save_user(sid, ALICE)
     await client.pexpire(LOGIN_USER_KEY + sid, 5_000)
     assert await store.load_user(sid) == ALICE
-    assert await client.pttl(LOGIN_USER_KEY + sid) > 1_799_000
+    assert await client.pttl(LOGIN_USER_KEY + sid) > 1_790_000
 
 
 async def test_loading_an_unknown_session_creates_nothing(client: RedisClient) -> None:

@@ -52,7 +52,9 @@ async def test_with_redis_stopped_logged_in_users_get_503_not_401_and_all_recove
         http, cfg, "GET", PATHS["user.me"], token=token
     ):
         assert (status, body) == (503, {"success": False, "errorMsg": SESSION_STORE_UNAVAILABLE})
-        assert seconds < 0.5  # refused at once: no waiting on a Redis that is not there
+        # Refused at once: a wait on a Redis that is not there would be the
+        # 1 s connect timeout at least (the room is for a busy machine).
+        assert seconds < 0.9
     for status, body, _ in await answers_from_every_node(http, cfg, "GET", "/shop/1", token=token):
         assert status == 200 and body["data"]["id"] == 1  # public: served as anonymous
     for status, body, _ in await answers_from_every_node(http, cfg, "GET", PATHS["readyz"]):
@@ -82,7 +84,9 @@ async def test_with_redis_hung_requests_fail_within_about_a_second_not_hang(
         for path in (PATHS["user.me"], PATHS["user.me"], "/shop/1"):
             [(status, _, seconds)] = await answers_from_every_node(http, cfg, "GET", path, token=token)
             assert status == (503 if path == PATHS["user.me"] else 200)
-            assert seconds < 1.6  # socket_timeout is 1 s, not retried; a hang would be the client's 10 s
+            # socket_timeout is 1 s, not retried (a retry would be 2 s); a hang
+            # would be the client's 10 s.
+            assert seconds < 1.9
     finally:
         supervisorctl(cfg, "signal", "CONT", "redis")
     await wait_for(lambda: ready(http, cfg), what="node1 to find Redis again")
