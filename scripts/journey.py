@@ -1,5 +1,6 @@
-"""A user's login, as the scripts (bench, compare) do it: ask for a code,
-read it from the outbox (the phone), log in with it."""
+"""A user's login, as the scripts (bench, compare, failover) do it: ask for
+a code, read it from the outbox (the phone), log in with it; and the phones
+that every script, the locustfile and the tests draw."""
 
 from __future__ import annotations
 

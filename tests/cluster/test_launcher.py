@@ -19,9 +19,9 @@ from redis import AuthenticationError, Redis, ResponseError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from scripts import redis_topology
 from scripts.cluster import ROOT, ClusterConfig, down, free_ports, is_running, pid_alive
 from scripts.launching import LaunchError
+from scripts.redis_topology import write_configs
 from tests.conftest import RunDirs
 
 
@@ -223,13 +223,11 @@ def test_each_sentinel_is_told_of_the_replica_and_of_the_others_by_their_own_ids
     # Left to find them out, the sentinels agree on the layout only after
     # the master's next INFO (10 s): every `make up REDIS_TOPOLOGY=sentinel` waited for it.
     cfg = ClusterConfig(run_dir=tmp_path, redis_topology="sentinel", redis_port=17000)
-    redis_topology.write_configs(
-        "sentinel", cfg.redis_processes, password="pw", layout_file=tmp_path / "redis-layout.json"
-    )
+    write_configs("sentinel", cfg.redis_processes, password="pw", layout_file=tmp_path / "redis-layout.json")
     confs = {p.port: p.conf.read_text() for p in cfg.redis_processes if p.sentinel}
-    own_id = {
-        port: re.search(r"^sentinel myid (\w{40})$", text, re.M).group(1) for port, text in confs.items()
-    }  # type: ignore[union-attr]
+    own_id = {}
+    for port, text in confs.items():
+        [own_id[port]] = re.findall(r"^sentinel myid (\w{40})$", text, re.M)
     assert len(set(own_id.values())) == 3
     for port, text in confs.items():
         assert re.findall(r"^sentinel known-replica sessionlab 127\.0\.0\.1 (\d+)$", text, re.M) == ["17001"]
