@@ -1,33 +1,24 @@
 # The session-sharing lab.  `make` (or `make help`) lists the targets.
-# Every variable below can be set on the command line or in the environment:
-#   make up NODES=5 SESSION_STORE=memory PORT=9090
+# The settings (`make settings` lists them, with their defaults) are set on
+# the command line or in the environment, which make hands to the launcher:
+#   make up NODES=5 SESSION_STORE=memory PORT=9090 LOGIN_USER_TTL=60
 
-NODES          ?= 3
-PORT           ?= 8080
-NODE_BASE_PORT ?= 8081
-SESSION_STORE  ?= redis
-BALANCE        ?= round_robin
-REPLICATION_DELAY_MS ?= 0
-REDIS_PORT     ?= 16379
-PG_PORT        ?= 15432
-REDIS_URL      ?=
-REDIS_TOPOLOGY ?= single
-DATABASE_URL   ?=
-SMS_OUTBOX     ?= on
-LOGIN_RATE     ?= 20r/s
-RUN_DIR        ?= .run
-NODE           ?=
-FOLLOW         ?=
-PYTEST_ARGS    ?=
+NODE        ?=
+FOLLOW      ?=
+PYTEST_ARGS ?=
 
 PY      := .venv/bin/python
-CLUSTER := $(PY) -m scripts.cluster --run-dir $(RUN_DIR)
+CLUSTER := $(PY) -m scripts.cluster
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev up down status logs stop-node start-node restart rolling-restart clean lint test chaos demo loadtest loadtest-ui loadtest-compare compare bench failover
+.PHONY: help settings setup setup-dev up down status logs stop-node start-node restart rolling-restart clean
+.PHONY: lint test chaos demo loadtest loadtest-ui loadtest-compare compare bench failover
 
 help: ## this list
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+settings: ## every setting: variable, default, meaning
+	@$(PY) -m scripts.cluster settings
 
 setup: ## install what `make up` needs (apt packages, .venv)
 	@bash scripts/setup.sh
@@ -35,12 +26,8 @@ setup: ## install what `make up` needs (apt packages, .venv)
 setup-dev: ## install what `make test` needs as well
 	@bash scripts/setup.sh --dev
 
-up: setup ## start the cluster (NODES, PORT, SESSION_STORE=redis|memory|replicated, BALANCE=round_robin|sticky, REDIS_TOPOLOGY=single|sentinel|cluster, ...)
-	@$(CLUSTER) up --nodes $(NODES) --port $(PORT) --node-base-port $(NODE_BASE_PORT) \
-	  --redis-port $(REDIS_PORT) --pg-port $(PG_PORT) --session-store $(SESSION_STORE) \
-	  --redis-url "$(REDIS_URL)" --database-url "$(DATABASE_URL)" --sms-outbox $(SMS_OUTBOX) \
-	  --login-rate $(LOGIN_RATE) --balance $(BALANCE) --replication-delay-ms $(REPLICATION_DELAY_MS) \
-	  --redis-topology $(REDIS_TOPOLOGY)
+up: setup ## start the cluster, or apply changed settings (make settings lists them)
+	@$(CLUSTER) up
 
 down: ## stop everything `make up` started
 	@if [ -x $(PY) ]; then $(CLUSTER) down; fi
@@ -63,12 +50,13 @@ restart: ## restart the nodes at once (after editing node/)
 rolling-restart: ## restart the nodes one by one, each drained from nginx first: no request lost
 	@$(CLUSTER) rolling-restart
 
-clean: down ## stop, then delete .run/ (Postgres and Redis data included)
-	@if [ -x $(PY) ]; then $(CLUSTER) clean; else rm -rf $(RUN_DIR); fi
+clean: down ## stop, then delete the run dir (Postgres and Redis data included)
+	@# Without the venv nothing can run: the run dir is only files (RUN_DIR's default is .run).
+	@if [ -x $(PY) ]; then $(CLUSTER) clean; else rm -rf "$${RUN_DIR:-.run}"; fi
 
 lint: setup-dev ## ruff and mypy
-	@.venv/bin/ruff check node scripts tests
-	@.venv/bin/ruff format --check node scripts tests
+	@.venv/bin/ruff check node scripts tests loadtest
+	@.venv/bin/ruff format --check node scripts tests loadtest
 	@.venv/bin/mypy
 
 test: setup-dev lint ## every test, the cluster tests included
@@ -81,31 +69,30 @@ DURATION ?=
 STORES   ?= redis,memory
 STRATEGIES ?= memory,sticky,replicated,redis
 
-chaos: setup-dev ## users keep going while a node, every node in turn and Redis are killed; prints a table (own throwaway clusters)
-	@$(PY) -m scripts.chaos --stores $(STORES) --users $(or $(USERS),30) --duration $(or $(DURATION),60) \
-	  --nodes $(NODES)
+chaos: setup-dev ## users keep going while a node, every node, then Redis are killed: one table
+	@$(PY) -m scripts.chaos --stores $(STORES) --users $(or $(USERS),30) --duration $(or $(DURATION),60)
 
-demo: setup ## the seed's story in the terminal: the bug (memory), then the fix (Redis), on a throwaway cluster
+demo: setup ## the seed's story in the terminal: the bug (memory), then the fix (Redis)
 	@$(PY) -m scripts.demo
 
 SPAWN_RATE ?= 10
 
-loadtest: setup-dev ## locust against the running cluster: USERS=20 SPAWN_RATE=10 DURATION=30; report in reports/
-	@$(PY) -m scripts.loadrun loadtest --host http://127.0.0.1:$(PORT) --users $(or $(USERS),20) \
-	  --spawn-rate $(SPAWN_RATE) --duration $(or $(DURATION),30)
+loadtest: setup-dev ## locust against the running cluster (USERS=20 SPAWN_RATE=10 DURATION=30); reports/
+	@$(PY) -m scripts.loadrun loadtest --users $(or $(USERS),20) --spawn-rate $(SPAWN_RATE) \
+	  --duration $(or $(DURATION),30)
 
 loadtest-ui: setup-dev ## locust's web UI on http://127.0.0.1:8089, against the running cluster
-	@.venv/bin/locust -f loadtest/locustfile.py --host http://127.0.0.1:$(PORT) --web-host 127.0.0.1
+	@$(PY) -m scripts.loadrun ui
 
-loadtest-compare: setup-dev ## the same load on a redis-mode and a memory-mode cluster (own throwaway ones), side by side
-	@$(PY) -m scripts.loadrun compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) --nodes $(NODES)
+loadtest-compare: setup-dev ## the same load on a redis-mode and a memory-mode throwaway cluster, side by side
+	@$(PY) -m scripts.loadrun compare --users $(or $(USERS),20) --duration $(or $(DURATION),30)
 
-compare: setup-dev ## every strategy (in-process, sticky, replicated, Redis), same load, node2 killed mid-run: one table
-	@$(PY) -m scripts.compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) --nodes $(NODES) \
+compare: setup-dev ## every strategy through the same load, node2 killed mid-run: one table
+	@$(PY) -m scripts.compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) \
 	  --strategies $(STRATEGIES)
 
-bench: setup-dev ## wrk on GET /user/me: bare handler, memory and redis mode, direct and through nginx, each Redis topology; login rate; Redis bytes a session
-	@$(PY) -m scripts.bench --nodes $(NODES) $(BENCH_ARGS)
+bench: setup-dev ## wrk on GET /user/me by mode, hop and Redis topology; logins a second; bytes a session
+	@$(PY) -m scripts.bench $(BENCH_ARGS)
 
-failover: setup-dev ## the Redis master stopped under users, on Sentinel and on Redis Cluster (own throwaway clusters): error window, sessions kept
-	@$(PY) -m scripts.failover --users $(or $(USERS),20) --nodes $(NODES)
+failover: setup-dev ## the Redis master stopped under users, on Sentinel and on Redis Cluster
+	@$(PY) -m scripts.failover --users $(or $(USERS),20)

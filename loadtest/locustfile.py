@@ -1,6 +1,6 @@
 """A user's journeys through nginx, every failure named by its class.
 
-    locust -f loadtest/locustfile.py --host http://127.0.0.1:8080
+    make loadtest-ui    (locust -f loadtest/locustfile.py --host URL)
 
 Each simulated user asks for an SMS code, reads it from the outbox (its
 phone), logs in, then browses: mostly ``/user/me`` and public pages,
@@ -43,7 +43,7 @@ from loadtest.classes import (
     SESSION_LOST,
 )
 from node.routes import PATHS
-from scripts.journey import new_phone
+from scripts.lab.journey import new_phone
 
 API = "/api"
 PROTECTED = {PATHS["user.me"], PATHS["user.logout"]}

@@ -10,10 +10,11 @@ from aiohttp import web
 
 from .metrics import Metrics
 from .middlewares import pipeline
-from .resources import pg_ctx, redis_ctx, session_store_ctx
+from .resources import login_state_ctx, pg_ctx, redis_ctx
 from .routes import setup_routes
+from .sessions import Policy
 from .settings import Settings
-from .typedefs import CODE_KEY, LIFECYCLE, METRICS, SETTINGS, Lifecycle
+from .typedefs import CODE_KEY, LIFECYCLE, METRICS, POLICY, SETTINGS, Lifecycle
 
 # The API takes small JSON bodies only; anything larger is refused with 413
 # before it is read.
@@ -24,13 +25,14 @@ def create_app(settings: Settings) -> web.Application:
     metrics = Metrics(settings.node_name)
     app = web.Application(middlewares=[pipeline(settings.node_name, metrics)], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
+    app[POLICY] = Policy.from_settings(settings)
     app[CODE_KEY] = _code_key(settings)
     app[LIFECYCLE] = Lifecycle()
     app[METRICS] = metrics
     app.cleanup_ctx.append(pg_ctx)
     if settings.session_store == "redis":
         app.cleanup_ctx.append(redis_ctx)
-    app.cleanup_ctx.append(session_store_ctx)
+    app.cleanup_ctx.append(login_state_ctx)
     setup_routes(app, sms_outbox=settings.sms_outbox, peers=settings.session_store == "replicated")
     return app
 

@@ -52,27 +52,14 @@ def _options(settings: Settings, client_name: str | None) -> dict[str, Any]:
         # a second instead of holding it: connecting, and waiting for any reply.
         "socket_connect_timeout": 1.0,
         "socket_timeout": 1.0,
-        # Retry once, at once, on a *connection* error only: that is the
-        # pooled socket that died with a Redis restart (or a master that
-        # Sentinel has replaced), and a fresh one succeeds, so users do not
-        # see the restart.  A timeout is not retried: Redis is slow or hung,
-        # and a second wait would double the time before the 503.  redis-py's
-        # cluster client takes only the count from this, and retries after
-        # reading the slot map again (without that retry it never learns of
-        # the promoted replica).  A pipeline that met a dead server, or any
-        # command that met an unserved slot, first closes every connection
-        # the client has, those other requests are using included (see
-        # sessions/redis_store.py: _round_trip); a single command's connection
-        # error drops only that server's idle connections.
+        # Retry once, at once, on a connection error only: the pooled socket
+        # that died with a Redis restart or a failover; a fresh one succeeds.
+        # Not a timeout: a second wait would only delay the 503.
         "retry": Retry(
             ExponentialBackoff(cap=0.1, base=0.01), retries=1, supported_errors=(RedisConnectionError,)
         ),
-        # No PING before a command on a connection that was idle: it would run
-        # inside the user's request anyway.  A connection Redis closed fails
-        # at once and is replaced by the retry above; a half-open one (peer
-        # gone without a reset: rare, and not on loopback) costs that request
-        # the 1 s timeout, as the PING would.  TCP keepalive (redis-py's
-        # default) closes those eventually.
+        # No PING before each command on an idle connection: a closed one
+        # fails at once and the retry replaces it.
         "health_check_interval": 0,
     }
 
@@ -95,10 +82,8 @@ async def open_redis(settings: Settings, *, client_name: str | None = None) -> A
     options = _options(settings, client_name)
     if settings.redis_topology == "sentinel":
         credentials = _credentials(settings.redis_url)
-        # The sentinels take the same password as the servers they watch.
-        # No retry: a dead sentinel is skipped for the next one at once
-        # (redis-py's default would try it again and again, with pauses).
-        # redis-py leaves Sentinel's constructor untyped.
+        # The sentinels take the servers' password.  No retry: a dead
+        # sentinel is skipped for the next at once.
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
             settings.redis_sentinels,
             sentinel_kwargs={
@@ -110,11 +95,8 @@ async def open_redis(settings: Settings, *, client_name: str | None = None) -> A
             **credentials,
             **options,
         )
-        # Every new connection asks a sentinel where the master is; a pooled
-        # one to a master that was demoted answers READONLY, which redis-py
-        # turns into a connection error, so the retry reconnects to the new
-        # master.  Not the blocking pool: redis-py's Sentinel pool is the
-        # plain one, which opens a connection whenever none is free.
+        # A pooled connection to a demoted master answers READONLY, which
+        # redis-py turns into a connection error: the retry finds the new one.
         client: RedisClient = sentinel.master_for(settings.redis_sentinel_master)
         try:
             yield client
@@ -129,9 +111,8 @@ async def open_redis(settings: Settings, *, client_name: str | None = None) -> A
         client = RedisCluster(
             startup_nodes=[ClusterNode(host, port) for host, port in seeds],
             max_connections=CLUSTER_POOL_SIZE,
-            # A master that is down makes its own slots fail until its
-            # replica takes over, not the whole keyspace (the servers are
-            # set up the same way: cluster-require-full-coverage no).
+            # A dead master fails its own slots until its replica takes over,
+            # not the whole keyspace.
             require_full_coverage=False,
             **_credentials(settings.redis_url),
             **options,
@@ -141,10 +122,8 @@ async def open_redis(settings: Settings, *, client_name: str | None = None) -> A
         finally:
             await client.aclose()
     else:
-        # Blocking: under a burst, a request waits (at most a second) for one
-        # of the connections instead of failing as redis-py's default pool
-        # does once its connections are all in use, which would turn load
-        # into 503s.
+        # Blocking: under a burst a request waits (at most a second) for a
+        # connection, where redis-py's default pool would fail it (a 503).
         pool = BlockingConnectionPool.from_url(
             settings.redis_url, max_connections=POOL_SIZE, timeout=1.0, **options
         )

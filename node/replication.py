@@ -1,4 +1,4 @@
-"""The peer endpoints of SESSION_STORE=replicated (node/sessions/replicated_store.py).
+"""The peer endpoints of SESSION_STORE=replicated (node/sessions/replicated.py).
 
 Registered only in that mode, answered only to a caller with the peer key
 (derived from SECRET_KEY), and refused by nginx as well: a change applied
@@ -12,8 +12,8 @@ import json
 from aiohttp import web
 
 from .envelope import ApiError, ok
-from .sessions.replicated_store import PEER_KEY_HEADER, ReplicatedSessionStore
-from .typedefs import STORE
+from .sessions.replicated import PEER_KEY_HEADER, ReplicatedDict
+from .typedefs import REPLICA
 
 # Far above the API's 16 KiB: a batch holds every change of a busy moment.
 MAX_BATCH = 64 * 1024 * 1024
@@ -43,9 +43,8 @@ async def send_state(request: web.Request) -> web.StreamResponse:
     return ok({"changes": _store(request).state()})
 
 
-def _store(request: web.Request) -> ReplicatedSessionStore:
-    store = request.app[STORE]
-    assert isinstance(store, ReplicatedSessionStore)  # the routes exist in that mode only
+def _store(request: web.Request) -> ReplicatedDict:
+    store = request.app[REPLICA]  # the routes exist in that mode only
     if not store.is_peer(request.headers.get(PEER_KEY_HEADER, "")):
         raise ApiError(403, "not a peer of this node")
     return store

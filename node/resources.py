@@ -14,9 +14,19 @@ from aiohttp import web
 
 from . import db
 from .redis_client import describe, open_redis
-from .sessions import Limits, MemorySessionStore, RedisSessionStore, ReplicatedSessionStore, SessionStore
-from .settings import Settings, mask_password
-from .typedefs import METRICS, PG, REDIS, SETTINGS, STORE
+from .sessions import (
+    LoginGuard,
+    MemoryLoginGuard,
+    MemorySessionStore,
+    RedisLoginGuard,
+    RedisSessionStore,
+    ReplicatedDict,
+    RoundTrips,
+    SessionStore,
+    TTLDict,
+)
+from .settings import mask_password
+from .typedefs import GUARD, METRICS, PG, POLICY, REDIS, REPLICA, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 
@@ -56,42 +66,34 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     log.info("redis client closed")
 
 
-async def session_store_ctx(app: web.Application) -> AsyncIterator[None]:
+async def login_state_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The login guard and the session store SESSION_STORE picks, on one policy."""
     settings = app[SETTINGS]
-    limits = limits_from(settings)
+    policy = app[POLICY]
+    guard: LoginGuard
     store: SessionStore
+    data: TTLDict | None = None
     if settings.session_store == "redis":
-        store = RedisSessionStore(app[REDIS], limits)
-    elif settings.session_store == "replicated":
-        store = ReplicatedSessionStore(
-            limits,
-            node_name=settings.node_name,
-            peers=settings.replication_peers,
-            secret_key=settings.secret_key,
-            delay_ms=settings.replication_delay_ms,
-        )
+        trips = RoundTrips()  # one count for both: the round trips of a request
+        guard = RedisLoginGuard(app[REDIS], policy, trips=trips)
+        store = RedisSessionStore(app[REDIS], policy, trips=trips)
     else:
-        store = MemorySessionStore(limits)
-    await store.start()  # caught up (replicated) before this node serves anyone
-    store.metrics = app[METRICS]
-    app[STORE] = store
+        if settings.session_store == "replicated":
+            data = app[REPLICA] = ReplicatedDict(
+                node_name=settings.node_name,
+                peers=settings.replication_peers,
+                secret_key=settings.secret_key,
+                delay_ms=settings.replication_delay_ms,
+            )
+        else:
+            data = TTLDict()
+        guard, store = MemoryLoginGuard(policy, data), MemorySessionStore(policy, data)
+        await data.start()  # caught up (replicated) before this node serves anyone
+    guard.metrics = store.metrics = app[METRICS]
+    app[GUARD], app[STORE] = guard, store
     log.info("session store: %s", store.kind)
     try:
         yield
     finally:
-        await store.close()
-
-
-def limits_from(settings: Settings) -> Limits:
-    return Limits(
-        code_ttl=settings.login_code_ttl,
-        user_ttl=settings.login_user_ttl,
-        session_max_age=settings.session_max_age,
-        max_sessions_per_user=settings.max_sessions_per_user,
-        code_max_tries=settings.code_max_tries,
-        phone_max_failures=settings.phone_max_failures,
-        phone_lockout=settings.phone_lockout,
-        send_interval=settings.send_interval,
-        send_per_hour=settings.send_per_hour,
-        send_per_day=settings.send_per_day,
-    )
+        if data is not None:
+            await data.close()

@@ -12,7 +12,7 @@ import functools
 from aiohttp import web
 
 from . import replication, views
-from .sessions.replicated_store import REPLICATION_PATH
+from .sessions.replicated import REPLICATION_PATH
 
 ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     # (name, method, path, handler)

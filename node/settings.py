@@ -1,23 +1,30 @@
-"""All of a node's settings in one typed object.
+"""All of a node's settings in one typed object, each declared once.
 
-Only ``node.__main__`` reads the environment; it hands ``os.environ`` to
-:meth:`Settings.from_env`, so everything else (and every test) builds
-settings explicitly.  The variable names are the ones the Makefile and the
-launcher use; the README lists them once.
+A declaration (:func:`setting`) holds a setting's default, its environment
+variable and one line of meaning; the parsing, the launcher's defaults, the
+README's table and compose.yaml's variables all come from it (tests check
+the last two).  Only ``node.__main__`` reads the environment; everything
+else, every test included, builds settings explicitly.
+
+Plain dataclasses rather than pydantic-settings: our values are parsed
+from shapes of our own (``host:port,...`` lists, ``on``/``off``) that its
+JSON parsing of lists would not read, and the node then starts without
+pydantic's import cost.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
-from typing import Literal
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio.connection import parse_url
 
 SessionStoreKind = Literal["redis", "memory", "replicated"]
-SESSION_STORES: tuple[SessionStoreKind, ...] = ("redis", "memory", "replicated")
+SESSION_STORES: tuple[SessionStoreKind, ...] = get_args(SessionStoreKind)
+DAY = 86400  # seconds; two rules default to a day
 
 
 class SettingsError(ValueError):
@@ -25,130 +32,51 @@ class SettingsError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Settings:
-    node_name: str = "node1"
-    host: str = "127.0.0.1"
-    port: int = 8081
-    session_store: SessionStoreKind = "redis"
-    redis_url: str = "redis://127.0.0.1:16379/0"
-    # Redis beyond one server (node/redis_client.py).  Sentinel: the
-    # sentinels' addresses and the name they watch the master under; the
-    # nodes ask them where the master is and follow a failover.  Cluster:
-    # addresses to learn the slot map from (REDIS_URL's host if none).  In
-    # both, REDIS_URL still gives the password, the user and TLS.
-    redis_sentinels: tuple[tuple[str, int], ...] = ()
-    redis_sentinel_master: str = "sessionlab"
-    redis_cluster: bool = False
-    redis_cluster_seeds: tuple[tuple[str, int], ...] = ()
-    database_url: str = "postgresql://postgres@127.0.0.1:15432/sessionlab"
-    # The outbox endpoint plays the user's phone; off in anything public.
-    sms_outbox: bool = True
-    login_code_ttl: int = 120
-    login_user_ttl: int = 1800
-    # Signs the codes kept in the store (only an HMAC of a code is stored).
-    # Every node must have the same; the launcher makes one per run dir.
-    # Empty: a random key per process, which is fine for one node only.
-    secret_key: str = ""
-    # The rules that make the seed's SMS login safe (SECURITY.md).
-    code_max_tries: int = 5  # wrong tries per code, then it is burned
-    phone_max_failures: int = 20  # wrong codes per phone (across resends) ...
-    phone_lockout: int = 900  # ... then the phone is locked out this long (s)
-    send_interval: int = 60  # seconds between two codes to one phone
-    send_per_hour: int = 5
-    send_per_day: int = 10
-    session_max_age: int = 86400  # absolute lifetime; refreshes never extend it
-    max_sessions_per_user: int = 0  # 0: no cap; else the oldest are dropped
-    # SESSION_STORE=replicated (Tomcat's DeltaManager): the other nodes'
-    # base URLs, and a lag added to every change sent, to make the window
-    # in which a peer does not yet know a change long enough to see.
-    replication_peers: tuple[str, ...] = ()
-    replication_delay_ms: int = 0
-    # Stopping: how long to wait for nginx to close its connections, then
-    # for the requests still running (see node.server).
-    drain_timeout: float = 5.0
-    shutdown_timeout: float = 10.0
-    log_level: str = "INFO"
+class Declared:
+    """What a settings object says of one of its fields."""
 
-    def __post_init__(self) -> None:
-        if self.session_store not in SESSION_STORES:
-            raise SettingsError(
-                f"SESSION_STORE must be one of {', '.join(SESSION_STORES)}, not {self.session_store!r}"
-            )
-        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", self.node_name):
-            raise SettingsError(f"NODE_NAME must be 1-64 of [A-Za-z0-9_.-], not {self.node_name!r}")
-        if not 0 < self.port < 65536:
-            raise SettingsError(f"NODE_PORT must be 1-65535, not {self.port}")
-        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-            raise SettingsError(
-                f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}"
-            )
-        for name in (
-            "login_code_ttl",
-            "login_user_ttl",
-            "drain_timeout",
-            "shutdown_timeout",
-            "code_max_tries",
-            "phone_max_failures",
-            "phone_lockout",
-            "send_per_hour",
-            "send_per_day",
-            "session_max_age",
-        ):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name.upper()} must be positive")
-        for name in ("send_interval", "max_sessions_per_user", "replication_delay_ms"):
-            if getattr(self, name) < 0:
-                raise SettingsError(f"{name.upper()} must not be negative")
-        for peer in self.replication_peers:
-            if urlsplit(peer).scheme not in ("http", "https") or not urlsplit(peer).hostname:
-                raise SettingsError(f"REPLICATION_PEERS must be http:// URLs, not {peer!r}")
-        if self.session_store == "replicated" and not self.secret_key:
-            # Peers prove to each other with it that a change comes from the cluster.
-            raise SettingsError("SESSION_STORE=replicated needs SECRET_KEY, the same on every node")
-        if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
-            raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
-        if self.redis_sentinels and self.redis_cluster:
-            raise SettingsError("REDIS_SENTINELS and REDIS_CLUSTER exclude each other: pick one")
-        if self.redis_cluster and not self.redis_cluster_seeds and urlsplit(self.redis_url).scheme == "unix":
-            raise SettingsError("REDIS_CLUSTER needs REDIS_CLUSTER_SEEDS or a redis:// REDIS_URL")
-        if self.redis_cluster and int(parse_url(self.redis_url).get("db") or 0) != 0:
-            raise SettingsError(
-                "REDIS_CLUSTER: a Redis Cluster has database 0 only (REDIS_URL names another)"
-            )
-        if not self.redis_sentinel_master:
-            raise SettingsError("REDIS_SENTINEL_MASTER must not be empty")
-        if urlsplit(self.database_url).scheme not in ("postgres", "postgresql"):
-            raise SettingsError("DATABASE_URL must be a postgresql:// URL")
-
-    @property
-    def redis_topology(self) -> str:
-        """single, sentinel or cluster: how the nodes reach Redis."""
-        return "sentinel" if self.redis_sentinels else "cluster" if self.redis_cluster else "single"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Settings from environment variables; unset or empty means default."""
-        values: dict[str, object] = {}
-        for var, (name, parse) in ENV.items():
-            raw = env.get(var)
-            if raw is None or raw == "":
-                continue
-            try:
-                values[name] = parse(raw)
-            except ValueError as exc:
-                raise SettingsError(f"{var}={raw!r}: {exc}") from None
-        return cls(**values)  # type: ignore[arg-type]
-
-    def redacted(self) -> dict[str, object]:
-        """The settings as they may be logged: passwords in URLs masked."""
-        out = dataclasses.asdict(self)
-        out["redis_url"] = mask_password(self.redis_url)
-        out["database_url"] = mask_password(self.database_url)
-        out["secret_key"] = "***" if self.secret_key else "(random, this process only)"
-        return out
+    name: str  # the field
+    env: str  # the environment variable
+    default: Any
+    doc: str
+    parse: Callable[[str], Any]
 
 
-def _on_off(raw: str) -> bool:
+def setting(default: Any, env: str, doc: str, parse: Callable[[str], Any] | None = None) -> Any:
+    """A dataclass field declared with its environment variable and meaning.
+    ``parse`` turns the variable's text into the value (by default the
+    type of ``default``)."""
+    reader = parse or (on_off if isinstance(default, bool) else type(default))
+    return dataclasses.field(default=default, metadata={"env": env, "doc": doc, "parse": reader})
+
+
+def declarations(cls: type) -> Iterator[Declared]:
+    """The declared fields of a settings dataclass, in order."""
+    for f in dataclasses.fields(cls):
+        if "env" in f.metadata:
+            yield Declared(f.name, f.metadata["env"], f.default, f.metadata["doc"], f.metadata["parse"])
+
+
+def default_of(cls: type, name: str) -> Any:
+    """The declared default of field ``name``: for a setting that follows another's."""
+    return next(d.default for d in declarations(cls) if d.name == name)
+
+
+def values_from_env(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
+    """The fields of ``cls`` that ``env`` sets (unset or empty: the default)."""
+    values: dict[str, Any] = {}
+    for d in declarations(cls):
+        raw = env.get(d.env)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[d.name] = d.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{d.env}={raw!r}: {exc}") from None
+    return values
+
+
+def on_off(raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in ("1", "on", "true", "yes"):
         return True
@@ -173,40 +101,157 @@ def addresses(raw: str) -> tuple[tuple[str, int], ...]:
     return tuple(found)
 
 
-# Environment variable -> (field, parser): one table, so the names the
-# launcher, the Makefile and the README use cannot drift from the fields.
-ENV: dict[str, tuple[str, Callable[[str], object]]] = {
-    "NODE_NAME": ("node_name", str),
-    "NODE_HOST": ("host", str),
-    "NODE_PORT": ("port", int),
-    "SESSION_STORE": ("session_store", str),
-    "REDIS_URL": ("redis_url", str),
-    "REDIS_SENTINELS": ("redis_sentinels", addresses),
-    "REDIS_SENTINEL_MASTER": ("redis_sentinel_master", str),
-    "REDIS_CLUSTER": ("redis_cluster", _on_off),
-    "REDIS_CLUSTER_SEEDS": ("redis_cluster_seeds", addresses),
-    "DATABASE_URL": ("database_url", str),
-    "SMS_OUTBOX": ("sms_outbox", _on_off),
-    "LOGIN_CODE_TTL": ("login_code_ttl", int),
-    "LOGIN_USER_TTL": ("login_user_ttl", int),
-    "SECRET_KEY": ("secret_key", str),
-    "CODE_MAX_TRIES": ("code_max_tries", int),
-    "PHONE_MAX_FAILURES": ("phone_max_failures", int),
-    "PHONE_LOCKOUT": ("phone_lockout", int),
-    "SEND_INTERVAL": ("send_interval", int),
-    "SEND_PER_HOUR": ("send_per_hour", int),
-    "SEND_PER_DAY": ("send_per_day", int),
-    "SESSION_MAX_AGE": ("session_max_age", int),
-    "MAX_SESSIONS_PER_USER": ("max_sessions_per_user", int),
-    "DRAIN_TIMEOUT": ("drain_timeout", float),
-    "SHUTDOWN_TIMEOUT": ("shutdown_timeout", float),
-    "LOG_LEVEL": ("log_level", str),
-    "REPLICATION_PEERS": (
-        "replication_peers",
-        lambda raw: tuple(p.strip() for p in raw.split(",") if p.strip()),
-    ),
-    "REPLICATION_DELAY_MS": ("replication_delay_ms", int),
-}
+def words(raw: str) -> tuple[str, ...]:
+    """A comma-separated list; empty items dropped."""
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+_POSITIVE = (
+    "login_code_ttl",
+    "login_user_ttl",
+    "drain_timeout",
+    "shutdown_timeout",
+    "code_max_tries",
+    "phone_max_failures",
+    "phone_lockout",
+    "failure_window",
+    "send_per_hour",
+    "send_per_day",
+    "session_max_age",
+)
+_NOT_NEGATIVE = ("send_interval", "max_sessions_per_user", "replication_delay_ms")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    node_name: str = setting("node1", "NODE_NAME", "this node's name, in `X-Node` and its log lines")
+    host: str = setting("127.0.0.1", "NODE_HOST", "the address the node listens on")
+    port: int = setting(8081, "NODE_PORT", "the port the node listens on")
+    session_store: SessionStoreKind = setting(
+        "redis",
+        "SESSION_STORE",
+        "`redis` (shared: the fix), `memory` (per node: the bug) or `replicated` (a copy on every node)",
+    )
+    redis_url: str = setting(
+        "redis://127.0.0.1:6379/0", "REDIS_URL", "the Redis server; with Sentinel or Cluster its password"
+    )
+    redis_sentinels: tuple[tuple[str, int], ...] = setting(
+        (), "REDIS_SENTINELS", "`host:port,...` of the sentinels: Redis is the master they watch", addresses
+    )
+    redis_sentinel_master: str = setting(
+        "sessionlab", "REDIS_SENTINEL_MASTER", "the name the sentinels know the master by"
+    )
+    redis_cluster: bool = setting(False, "REDIS_CLUSTER", "`on`: Redis is a Redis Cluster")
+    redis_cluster_seeds: tuple[tuple[str, int], ...] = setting(
+        (), "REDIS_CLUSTER_SEEDS", "`host:port,...` to learn the slots from (else REDIS_URL's)", addresses
+    )
+    database_url: str = setting(
+        "postgresql://postgres@127.0.0.1:5432/sessionlab", "DATABASE_URL", "the Postgres database"
+    )
+    sms_outbox: bool = setting(
+        True, "SMS_OUTBOX", "`off` removes `GET /dev/sms/latest`, which plays the user's phone"
+    )
+    login_code_ttl: int = setting(120, "LOGIN_CODE_TTL", "seconds a code lives (the seed's 2 minutes)")
+    login_user_ttl: int = setting(
+        1800, "LOGIN_USER_TTL", "seconds a session lives after its last request (the seed's 30 minutes)"
+    )
+    secret_key: str = setting(
+        "", "SECRET_KEY", "the key of the codes' HMAC, the same on every node (empty: random, one node only)"
+    )
+    code_max_tries: int = setting(5, "CODE_MAX_TRIES", "wrong tries per code, then it is burned")
+    phone_max_failures: int = setting(
+        20, "PHONE_MAX_FAILURES", "wrong codes per phone (across resends), then it is locked"
+    )
+    phone_lockout: int = setting(900, "PHONE_LOCKOUT", "seconds a phone stays locked")
+    failure_window: int = setting(DAY, "FAILURE_WINDOW", "seconds a wrong code counts after the last one")
+    send_interval: int = setting(60, "SEND_INTERVAL", "seconds between two codes to one phone (0: none)")
+    send_per_hour: int = setting(5, "SEND_PER_HOUR", "codes per phone per hour")
+    send_per_day: int = setting(10, "SEND_PER_DAY", "codes per phone per day")
+    session_max_age: int = setting(
+        DAY, "SESSION_MAX_AGE", "seconds a session may live at most; requests never extend it"
+    )
+    max_sessions_per_user: int = setting(
+        0, "MAX_SESSIONS_PER_USER", "sessions a user may hold (0: no cap); past it the oldest end"
+    )
+    replication_peers: tuple[str, ...] = setting(
+        (), "REPLICATION_PEERS", "`replicated`: the other nodes' URLs, comma-separated", words
+    )
+    replication_delay_ms: int = setting(
+        0, "REPLICATION_DELAY_MS", "`replicated`: lag added to every change sent, to see the window"
+    )
+    drain_timeout: float = setting(
+        5.0, "DRAIN_TIMEOUT", "seconds a stopping node waits for nginx to close its connections"
+    )
+    shutdown_timeout: float = setting(
+        10.0, "SHUTDOWN_TIMEOUT", "then seconds it waits for the requests still running"
+    )
+    log_level: str = setting("INFO", "LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR")
+
+    def __post_init__(self) -> None:
+        if self.session_store not in SESSION_STORES:
+            raise SettingsError(
+                f"SESSION_STORE must be one of {', '.join(SESSION_STORES)}, not {self.session_store!r}"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", self.node_name):
+            raise SettingsError(f"NODE_NAME must be 1-64 of [A-Za-z0-9_.-], not {self.node_name!r}")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"NODE_PORT must be 1-65535, not {self.port}")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError(
+                f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}"
+            )
+        env = {d.name: d.env for d in declarations(Settings)}
+        for name in _POSITIVE:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{env[name]} must be positive")
+        for name in _NOT_NEGATIVE:
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{env[name]} must not be negative")
+        for peer in self.replication_peers:
+            if urlsplit(peer).scheme not in ("http", "https") or not urlsplit(peer).hostname:
+                raise SettingsError(f"REPLICATION_PEERS must be http:// URLs, not {peer!r}")
+        if self.session_store == "replicated" and not self.secret_key:
+            # Peers prove to each other with it that a change comes from the cluster.
+            raise SettingsError("SESSION_STORE=replicated needs SECRET_KEY, the same on every node")
+        self._check_redis()
+        if urlsplit(self.database_url).scheme not in ("postgres", "postgresql"):
+            raise SettingsError("DATABASE_URL must be a postgresql:// URL")
+
+    def _check_redis(self) -> None:
+        if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        if self.redis_sentinels and self.redis_cluster:
+            raise SettingsError("REDIS_SENTINELS and REDIS_CLUSTER exclude each other: pick one")
+        if self.redis_cluster and not self.redis_cluster_seeds and urlsplit(self.redis_url).scheme == "unix":
+            raise SettingsError("REDIS_CLUSTER needs REDIS_CLUSTER_SEEDS or a redis:// REDIS_URL")
+        if self.redis_cluster and int(parse_url(self.redis_url).get("db") or 0) != 0:
+            raise SettingsError(
+                "REDIS_CLUSTER: a Redis Cluster has database 0 only (REDIS_URL names another)"
+            )
+        if not self.redis_sentinel_master:
+            raise SettingsError("REDIS_SENTINEL_MASTER must not be empty")
+
+    @property
+    def redis_topology(self) -> str:
+        """single, sentinel or cluster: how the nodes reach Redis."""
+        return "sentinel" if self.redis_sentinels else "cluster" if self.redis_cluster else "single"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Settings from environment variables; unset or empty means default."""
+        return cls(**values_from_env(cls, env))
+
+    def redacted(self) -> dict[str, object]:
+        """The settings as they may be logged: passwords in URLs masked."""
+        out = dataclasses.asdict(self)
+        out["redis_url"] = mask_password(self.redis_url)
+        out["database_url"] = mask_password(self.database_url)
+        out["secret_key"] = "***" if self.secret_key else "(random, this process only)"
+        return out
+
+
+# Environment variable -> declaration, for those who look a variable up.
+ENV: dict[str, Declared] = {d.env: d for d in declarations(Settings)}
 
 
 def mask_password(url: str) -> str:

@@ -8,7 +8,7 @@ from aiohttp import web
 from .metrics import Metrics
 from .models import UserDTO
 from .redis_client import RedisClient
-from .sessions import SessionStore
+from .sessions import LoginGuard, Policy, ReplicatedDict, SessionStore
 from .settings import Settings
 
 
@@ -23,7 +23,11 @@ LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 PG = web.AppKey("pg", asyncpg.Pool)
 # Present only in redis mode: the memory store needs no client.
 REDIS: web.AppKey[RedisClient] = web.AppKey("redis")
+POLICY = web.AppKey("policy", Policy)
+GUARD = web.AppKey("login_guard", LoginGuard)
 STORE = web.AppKey("session_store", SessionStore)
+# Present only with SESSION_STORE=replicated: the copy its peers write into.
+REPLICA = web.AppKey("replica", ReplicatedDict)
 METRICS = web.AppKey("metrics", Metrics)
 # The key of the codes' HMAC: SECRET_KEY, or random if none was set.
 CODE_KEY = web.AppKey("code_key", bytes)

@@ -17,7 +17,7 @@ from .metrics import CONTENT_TYPE
 from .models import UserDTO
 from .openapi import document as openapi_document
 from .tokens import code_mac, new_code, new_token, same_mac, session_id
-from .typedefs import CODE_KEY, LIFECYCLE, METRICS, PG, SESSION_ID, SETTINGS, STORE, USER
+from .typedefs import CODE_KEY, GUARD, LIFECYCLE, METRICS, PG, POLICY, SESSION_ID, SETTINGS, STORE, USER
 from .validation import is_code_well_formed, is_phone_valid
 
 View = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -51,12 +51,11 @@ async def send_code(request: web.Request) -> web.StreamResponse:
         raise ApiError(400, "invalid phone number")
     assert phone is not None
     code = new_code()
-    store = request.app[STORE]
-    refusal = await store.save_code(phone, code_mac(request.app[CODE_KEY], phone, code))
+    refusal = await request.app[GUARD].save_code(phone, code_mac(request.app[CODE_KEY], phone, code))
     if refusal is not None:
         raise ApiError(429, _REFUSALS[refusal.reason], retry_after=refusal.retry_after)
     node = request.app[SETTINGS].node_name
-    body = f"[hmdp] Your login code is {code}. It expires in {_duration(store.limits.code_ttl)}."
+    body = f"[hmdp] Your login code is {code}. It expires in {_duration(request.app[POLICY].login_code_ttl)}."
     await db.record_sms(request.app[PG], phone=phone, code=code, body=body, node=node)
     # The seed logs the code as its stand-in for an SMS gateway; so do we,
     # and this is the only log line that ever holds a code.
@@ -94,24 +93,24 @@ async def _log_in(request: web.Request) -> web.StreamResponse:
     if not is_code_well_formed(code):
         raise ApiError(400, WRONG_CODE)  # no try spent on what cannot be a code
     assert isinstance(code, str)
-    store = request.app[STORE]
+    guard = request.app[GUARD]
     # The try is counted before it is judged, so a crowd of parallel guesses
     # gets at most code_max_tries judgements between them.
-    attempt = await store.take_attempt(phone)
+    attempt = await guard.take_attempt(phone)
     if attempt.status == "locked":
         raise ApiError(429, _REFUSALS["locked"], retry_after=attempt.retry_after)
     if attempt.status == "burned":
         raise ApiError(400, "too many wrong tries for this code: ask for a new one")
     if attempt.status == "none" or not same_mac(attempt.mac, code_mac(request.app[CODE_KEY], phone, code)):
-        if attempt.status == "judge" and await store.record_failure(phone):
-            raise ApiError(429, _REFUSALS["locked"], retry_after=store.limits.phone_lockout)
+        if attempt.status == "judge" and await guard.record_failure(phone):
+            raise ApiError(429, _REFUSALS["locked"], retry_after=request.app[POLICY].phone_lockout)
         raise ApiError(400, WRONG_CODE)
     # The right code.  The user first: if Postgres is down this answers 503
     # and the code is still there to try again.  Then whoever deletes the
     # code first logs in; the same code sent again (a replay, or 50 copies
     # at once across the nodes) finds nothing.
     user = await db.find_or_create_user(request.app[PG], phone)
-    if not await store.consume_code(phone, attempt.mac):
+    if not await guard.consume_code(phone, attempt.mac):
         raise ApiError(400, WRONG_CODE)
     token = new_token()  # a new one at every login
     await _start_session(request, session_id(token), user)
@@ -122,10 +121,10 @@ async def _start_session(request: web.Request, sid: str, user: UserDTO) -> None:
     """Record the session in Postgres first, then in the store: a session
     the store has must never be missing from the list logout-all reads.
     Past the cap, the user's oldest live sessions end."""
-    store, pg = request.app[STORE], request.app[PG]
-    others = await db.add_session(pg, sid, user.id, max_age=store.limits.session_max_age)
+    store, pg, policy = request.app[STORE], request.app[PG], request.app[POLICY]
+    others = await db.add_session(pg, sid, user.id, max_age=policy.session_max_age)
     await store.save_user(sid, user)
-    cap = store.limits.max_sessions_per_user
+    cap = policy.max_sessions_per_user
     if cap and others:
         alive = await store.live_sessions(others)
         over = alive[: max(0, len(alive) + 1 - cap)]  # oldest first

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
 import statistics
 import subprocess
@@ -40,13 +41,14 @@ from redis.asyncio import Redis
 from loadtest.report import markdown_table
 from node.models import UserDTO
 from node.routes import PATHS
-from node.sessions import LOGIN_USER_KEY, Limits, RedisSessionStore
+from node.sessions import LOGIN_USER_KEY, Policy, RedisSessionStore
 from node.tokens import new_token, session_id
-from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
-from scripts.journey import log_in
-from scripts.launching import until
-from scripts.loadrun import save, stamp, throwaway
-from scripts.redis_topology import LAYOUTS, REPLICATED, replicated_list
+from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, launcher_setting
+from scripts.cluster.redis_topology import LAYOUTS, REPLICATED, replicated_list
+from scripts.lab.journey import log_in
+from scripts.lab.reports import save, stamp
+from scripts.lab.throwaway import throwaway
+from scripts.lab.waiting import until
 
 
 @dataclass
@@ -133,7 +135,7 @@ async def memory_per_session(cfg: ClusterConfig, token: str, sessions: int) -> t
     redis = Redis.from_url(cfg.effective_redis_url(), decode_responses=True)
     try:
         one = int(await redis.memory_usage(LOGIN_USER_KEY + session_id(token)) or 0)
-        store = RedisSessionStore(redis, Limits())
+        store = RedisSessionStore(redis, Policy())
         before = int((await redis.info("memory"))["used_memory"])
         batch = 50  # the client's pool holds 100 connections
         base = 10**9
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="of wrk per target per round (whole)")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--nodes", type=int, default=launcher_setting("nodes", os.environ))
     parser.add_argument("--sessions", type=int, default=100_000, help="written to measure Redis memory")
     parser.add_argument("--login-seconds", type=float, default=5.0)
     parser.add_argument(

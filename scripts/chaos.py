@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import threading
 import time
@@ -27,9 +28,11 @@ import aiohttp
 
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
-from scripts.cluster import ClusterConfig, kill_process, process_pid, rolling_restart, say
-from scripts.launching import until
-from scripts.loadrun import REPORTS, locust, parse_fault_run_args, save, stamp, throwaway
+from scripts.cluster import ClusterConfig, kill_process, launcher_setting, process_pid, rolling_restart, say
+from scripts.lab.loadruns import locust, parse_fault_run_args
+from scripts.lab.reports import REPORTS, save, stamp
+from scripts.lab.throwaway import throwaway
+from scripts.lab.waiting import until
 
 Probe = Callable[[aiohttp.ClientSession], Awaitable[bool]]
 
@@ -118,7 +121,9 @@ def run_one(store: str, *, users: int, duration: int, nodes: int, when: str) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.chaos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stores", default="redis,memory", help="comma-separated: redis, memory")
-    args = parse_fault_run_args(parser, argv, users=30, duration=60, min_duration=20)
+    args = parse_fault_run_args(
+        parser, argv, users=30, duration=60, min_duration=20, nodes=launcher_setting("nodes", os.environ)
+    )
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     when = stamp()
     results = {

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import threading
@@ -38,10 +39,12 @@ from loadtest.classes import CODE_LOST, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
 from node.models import UserDTO
 from node.routes import PATHS
-from node.sessions import Limits, MemorySessionStore
-from scripts.cluster import ClusterConfig, kill_process, say
-from scripts.journey import log_in
-from scripts.loadrun import REPORTS, locust, parse_fault_run_args, save, stamp, throwaway
+from node.sessions import MemorySessionStore, Policy, TTLDict
+from scripts.cluster import ClusterConfig, kill_process, launcher_setting, say
+from scripts.lab.journey import log_in
+from scripts.lab.loadruns import locust, parse_fault_run_args
+from scripts.lab.reports import REPORTS, save, stamp
+from scripts.lab.throwaway import throwaway
 
 # --strategies name -> (column title, SESSION_STORE, BALANCE)
 STRATEGIES: dict[str, tuple[str, str, str]] = {
@@ -57,18 +60,19 @@ KILLED = 2  # node2
 def bytes_per_session(count: int = 10_000) -> float:
     """Python heap a session costs a node's in-process store (tracemalloc)."""
 
-    async def fill() -> MemorySessionStore:
-        store = MemorySessionStore(Limits())
+    async def fill() -> TTLDict:
+        data = TTLDict()
+        store = MemorySessionStore(Policy(), data)
         for i in range(count):
             await store.save_user(f"{i:032x}", UserDTO(id=10**9 + i, nick_name=f"user_{i:010d}"))
-        return store
+        return data
 
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    store = asyncio.run(fill())
+    data = asyncio.run(fill())
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    assert len(store) == count
+    assert len(data) == count
     return (after - before) / count
 
 
@@ -200,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strategies", default=",".join(STRATEGIES), help="comma-separated: " + ", ".join(STRATEGIES)
     )
-    args = parse_fault_run_args(parser, argv, users=20, duration=30, min_duration=10)
+    args = parse_fault_run_args(
+        parser, argv, users=20, duration=30, min_duration=10, nodes=launcher_setting("nodes", os.environ)
+    )
     chosen = [s.strip() for s in args.strategies.split(",") if s.strip()]
     if unknown := [s for s in chosen if s not in STRATEGIES]:
         parser.error(f"unknown strategies: {', '.join(unknown)}")

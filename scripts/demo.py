@@ -20,8 +20,8 @@ import aiohttp
 from node.routes import PATHS
 from scripts.cluster import ClusterConfig, up
 from scripts.cluster import colour as paint
-from scripts.journey import new_phone
-from scripts.loadrun import throwaway
+from scripts.lab.journey import new_phone
+from scripts.lab.throwaway import throwaway
 
 
 class Story:

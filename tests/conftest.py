@@ -22,7 +22,7 @@ import pytest
 
 from node.redis_client import RedisClient
 from scripts.cluster import ClusterConfig, clean, down, new_run_dir, up
-from scripts.redis_topology import TOPOLOGIES
+from scripts.cluster.redis_topology import TOPOLOGIES
 from tests.helpers import redis_of
 
 

@@ -1,10 +1,9 @@
-"""What the tests do as a user would: send a code, read the phone, log in."""
+"""What the tests do as a user would: send a code, read the phone, log in
+(each a thin call into scripts/lab, with the tests' own checks)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,8 @@ import aiohttp
 
 from node.redis_client import RedisClient, open_redis
 from node.routes import PATHS
-from scripts.journey import new_phone
+from scripts.lab import journey
+from scripts.lab.waiting import until
 
 if TYPE_CHECKING:
     from scripts.cluster import ClusterConfig
@@ -37,36 +37,26 @@ async def me_status(http: aiohttp.ClientSession, cfg: ClusterConfig, index: int,
 
 def random_phone() -> str:
     """A valid phone no other test of this run uses (138 + 8 digits)."""
-    return new_phone("138")
+    return journey.new_phone("138")
 
 
 async def call(
-    http: aiohttp.ClientSession,
-    method: str,
-    url: str,
-    *,
-    token: str | None = None,
-    **kwargs: Any,
+    http: aiohttp.ClientSession, method: str, url: str, *, token: str | None = None, **kwargs: Any
 ) -> tuple[int, dict[str, Any], str]:
     """One request: (status, JSON envelope, X-Node)."""
-    headers = dict(kwargs.pop("headers", {}))
-    if token is not None:
-        headers["authorization"] = token
-    async with http.request(method, url, headers=headers, **kwargs) as resp:
-        body = await resp.json(content_type=None)
-        return resp.status, body, resp.headers.get("X-Node", "")
+    return await journey.call(http, method, url, token=token, **kwargs)
 
 
 async def send_code(http: aiohttp.ClientSession, base: str, phone: str) -> str:
     """Ask ``base`` for a code; return the node that sent it."""
-    status, body, node = await call(http, "POST", base + PATHS["user.code"], params={"phone": phone})
+    status, body, node = await journey.send_code(http, base, phone)
     assert (status, body) == (200, {"success": True}), body
     return node
 
 
 async def read_sms(http: aiohttp.ClientSession, base: str, phone: str) -> str:
     """The code the phone received (the outbox), asked of ``base``."""
-    status, body, _ = await call(http, "GET", base + PATHS["dev.sms.latest"], params={"phone": phone})
+    status, body, _ = await journey.read_sms(http, base, phone)
     assert status == 200, body
     return str(body["data"]["code"])
 
@@ -74,28 +64,30 @@ async def read_sms(http: aiohttp.ClientSession, base: str, phone: str) -> str:
 async def login(
     http: aiohttp.ClientSession, base: str, phone: str, code: str
 ) -> tuple[int, dict[str, Any], str]:
-    return await call(http, "POST", base + PATHS["user.login"], json={"phone": phone, "code": code})
+    return await journey.submit_code(http, base, phone, code)
 
 
 async def log_in_via(http: aiohttp.ClientSession, base: str, phone: str | None = None) -> tuple[str, str]:
     """Full login through one base URL; returns (token, node that logged in)."""
-    phone = phone or random_phone()
-    await send_code(http, base, phone)
-    code = await read_sms(http, base, phone)
-    status, body, node = await login(http, base, phone, code)
-    assert status == 200 and body["success"], body
-    return str(body["data"]), node
+    walk = await journey.walk_login(http, base, phone or random_phone())
+    sent, sms, done = (walk.steps.get(name) for name in ("code", "sms", "login"))
+    assert sent and (sent.status, sent.body) == (200, {"success": True}), sent
+    assert sms and sms.status == 200, sms
+    assert done and done.status == 200 and done.body["success"], done
+    return str(done.body["data"]), done.node
 
 
 async def wait_for(
     condition: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "condition"
 ) -> None:
     """Poll until ``condition`` holds; fail the test after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.02)
+    await until(
+        condition,
+        within,
+        lambda: f"timed out after {within} s waiting for {what}",
+        error=AssertionError,
+        every=0.02,
+    )
 
 
 @asynccontextmanager

@@ -1,26 +1,19 @@
-"""Where login state lives: one interface, a backend per store.
+"""Where login state lives: two interfaces, a backend of each per store.
 
-The handlers and middlewares talk only to :class:`SessionStore`; which
-backend they get is decided by ``SESSION_STORE`` alone (redis, memory or
-replicated), so the modes differ in where the state lives and in nothing
-else.
+:class:`LoginGuard` (codes and the login rules) and :class:`SessionStore`
+(sessions), both built from one :class:`Policy`.  ``SESSION_STORE`` alone
+picks the backends (redis, memory or replicated), so the modes differ in
+where the state lives and in nothing else.
 """
 
-from .base import (
-    LOGIN_CODE_KEY,
-    LOGIN_FAIL_KEY,
-    LOGIN_LOCK_KEY,
-    LOGIN_SENT_KEY,
-    LOGIN_USER_KEY,
-    Attempt,
-    Limits,
-    Refusal,
-    SessionStore,
-    phone_tag,
-)
-from .memory_store import MemorySessionStore
-from .redis_store import RedisSessionStore
-from .replicated_store import ReplicatedSessionStore
+from .base import LoginGuard, SessionStore
+from .keys import LOGIN_CODE_KEY, LOGIN_FAIL_KEY, LOGIN_LOCK_KEY, LOGIN_SENT_KEY, LOGIN_USER_KEY, phone_tag
+from .memory import MemoryLoginGuard, MemorySessionStore
+from .policy import Attempt, Policy, Refusal
+from .redis_io import RoundTrips
+from .redis_store import RedisLoginGuard, RedisSessionStore
+from .replicated import ReplicatedDict
+from .ttl_dict import TTLDict
 
 __all__ = [
     "LOGIN_CODE_KEY",
@@ -29,11 +22,16 @@ __all__ = [
     "LOGIN_SENT_KEY",
     "LOGIN_USER_KEY",
     "Attempt",
-    "Limits",
+    "LoginGuard",
+    "MemoryLoginGuard",
     "MemorySessionStore",
+    "Policy",
+    "RedisLoginGuard",
     "RedisSessionStore",
     "Refusal",
-    "ReplicatedSessionStore",
+    "ReplicatedDict",
+    "RoundTrips",
     "SessionStore",
+    "TTLDict",
     "phone_tag",
 ]

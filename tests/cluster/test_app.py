@@ -14,6 +14,7 @@ from node.app import create_app
 from node.routes import PATHS
 from node.settings import Settings
 from scripts.cluster import ClusterConfig
+from scripts.lab.journey import walk_login
 from tests.helpers import random_phone
 
 Client = TestClient[web.Request, web.Application]
@@ -48,12 +49,9 @@ async def make_client(redis_cluster: ClusterConfig) -> AsyncIterator[MakeClient]
 
 
 async def log_in(client: Client) -> tuple[str, int]:
-    phone = random_phone()
-    resp = await client.post(PATHS["user.code"], params={"phone": phone})
-    assert resp.status == 200
-    sms = await (await client.get(PATHS["dev.sms.latest"], params={"phone": phone})).json()
-    resp = await client.post(PATHS["user.login"], json={"phone": phone, "code": sms["data"]["code"]})
-    token = (await resp.json())["data"]
+    walk = await walk_login(client.session, str(client.make_url("")), random_phone())
+    assert walk.steps["code"].status == 200
+    token = walk.steps["login"].body["data"]
     me = await (await client.get(PATHS["user.me"], headers={"authorization": token})).json()
     return token, me["data"]["id"]
 

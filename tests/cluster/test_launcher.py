@@ -19,9 +19,8 @@ from redis import AuthenticationError, Redis, ResponseError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from scripts.cluster import ROOT, ClusterConfig, down, free_ports, is_running, pid_alive
-from scripts.launching import LaunchError
-from scripts.redis_topology import write_configs
+from scripts.cluster import ROOT, ClusterConfig, LaunchError, down, free_ports, is_running, pid_alive
+from scripts.cluster.redis_topology import write_configs
 from tests.conftest import RunDirs
 
 

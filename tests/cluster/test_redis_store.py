@@ -16,7 +16,8 @@ from node.redis_client import RedisClient
 from node.sessions import (
     LOGIN_CODE_KEY,
     LOGIN_USER_KEY,
-    Limits,
+    Policy,
+    RedisLoginGuard,
     RedisSessionStore,
     phone_tag,
 )
@@ -37,14 +38,18 @@ async def client(redis_cluster: ClusterConfig) -> AsyncIterator[RedisClient]:
         yield redis
 
 
-def store_for(client: RedisClient, **limits: float) -> RedisSessionStore:
-    return RedisSessionStore(client, Limits(**limits))  # type: ignore[arg-type]
+def store_for(client: RedisClient, **policy: float) -> RedisSessionStore:
+    return RedisSessionStore(client, Policy(**policy))  # type: ignore[arg-type]
+
+
+def guard_for(client: RedisClient, **policy: float) -> RedisLoginGuard:
+    return RedisLoginGuard(client, Policy(**policy))  # type: ignore[arg-type]
 
 
 async def test_a_code_is_a_hash_of_its_hmac_and_tries_with_a_two_minute_ttl(client: RedisClient) -> None:
     phone = random_phone()
     mac = code_mac(b"k", phone, "123456")
-    assert await store_for(client).save_code(phone, mac) is None
+    assert await guard_for(client).save_code(phone, mac) is None
     key = LOGIN_CODE_KEY + phone_tag(phone)
     assert await client.hgetall(key) == {"mac": mac, "tries": "0"}
     assert "123456" not in str(await client.hgetall(key))
@@ -81,7 +86,7 @@ async def test_loading_an_unknown_session_creates_nothing(client: RedisClient) -
 
 
 async def test_an_idle_session_expires_and_then_is_unknown(client: RedisClient) -> None:
-    store, sid = store_for(client, user_ttl=0.2), session_id(new_token())
+    store, sid = store_for(client, login_user_ttl=0.2), session_id(new_token())
     await store.save_user(sid, ALICE)
 
     async def gone() -> bool:
@@ -93,11 +98,11 @@ async def test_an_idle_session_expires_and_then_is_unknown(client: RedisClient) 
 
 async def test_an_expired_code_is_gone(client: RedisClient) -> None:
     phone = random_phone()
-    store = store_for(client, code_ttl=0.1)
-    await store.save_code(phone, "mac")
+    guard = guard_for(client, login_code_ttl=0.1)
+    await guard.save_code(phone, "mac")
 
     async def gone() -> bool:
-        return (await store.take_attempt(phone)).status == "none"
+        return (await guard.take_attempt(phone)).status == "none"
 
     await wait_for(gone, within=5, what="the code to expire")
 
@@ -114,7 +119,7 @@ async def test_a_session_is_one_key_and_nothing_per_user(client: RedisClient) ->
 
 
 async def test_reads_batched_in_one_tick_each_get_their_own_answer(client: RedisClient) -> None:
-    # Concurrent requests' reads go to Redis as one pipeline (redis_store._TickBatch):
+    # Concurrent requests' reads go to Redis as one pipeline (redis_io.TickBatch):
     # each must still get its own session, or none.
     store = store_for(client)
     users = {session_id(new_token()): UserDTO(id=i, nick_name=f"user_{i:010d}") for i in range(150)}

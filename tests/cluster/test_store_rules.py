@@ -1,5 +1,5 @@
-"""The login rules, the same in both stores: each test runs on the memory
-store and on the Redis store (the test cluster's Redis, database 2, on each
+"""The login rules and sessions, the same in both backends: each test runs on
+the in-process ones and on the Redis ones (the test cluster's Redis, database 2, on each
 topology), with one fake clock, since the rules take their time from the
 store's clock."""
 
@@ -11,7 +11,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 from node.models import UserDTO
-from node.sessions import Limits, MemorySessionStore, RedisSessionStore, SessionStore
+from node.sessions import (
+    LoginGuard,
+    MemoryLoginGuard,
+    MemorySessionStore,
+    Policy,
+    RedisLoginGuard,
+    RedisSessionStore,
+    SessionStore,
+    TTLDict,
+)
 from scripts.cluster import ClusterConfig
 from tests.helpers import Clock, random_phone, redis_of
 
@@ -24,13 +33,14 @@ USER = UserDTO(id=0, nick_name="user_contract01")
 async def make(store_kind: str, redis_cluster: ClusterConfig) -> AsyncIterator[object]:
     async with redis_of(redis_cluster, db=2) as client:
 
-        def make_store(clock: Clock, **limits: object) -> SessionStore:
-            lim = Limits(**limits)  # type: ignore[arg-type]
+        def make_backends(clock: Clock, **policy: object) -> tuple[LoginGuard, SessionStore]:
+            rules = Policy(**policy)  # type: ignore[arg-type]
             if store_kind == "memory":
-                return MemorySessionStore(lim, clock=clock)
-            return RedisSessionStore(client, lim, clock=clock)
+                data = TTLDict(clock=clock)
+                return MemoryLoginGuard(rules, data), MemorySessionStore(rules, data)
+            return RedisLoginGuard(client, rules, clock=clock), RedisSessionStore(client, rules, clock=clock)
 
-        yield make_store
+        yield make_backends
 
 
 def user() -> UserDTO:
@@ -39,134 +49,134 @@ def user() -> UserDTO:
 
 
 async def test_a_code_is_consumed_once_and_only_by_its_own_hash(make) -> None:  # type: ignore[no-untyped-def]
-    store = make(Clock())
+    guard, _ = make(Clock())
     phone = random_phone()
-    await store.save_code(phone, "mac-1")
-    attempt = await store.take_attempt(phone)
+    await guard.save_code(phone, "mac-1")
+    attempt = await guard.take_attempt(phone)
     assert attempt.status == "judge" and attempt.mac == "mac-1"
-    assert not await store.consume_code(phone, "mac-2")
-    assert await store.consume_code(phone, "mac-1")
-    assert not await store.consume_code(phone, "mac-1")  # replay
-    assert (await store.take_attempt(phone)).status == "none"
+    assert not await guard.consume_code(phone, "mac-2")
+    assert await guard.consume_code(phone, "mac-1")
+    assert not await guard.consume_code(phone, "mac-1")  # replay
+    assert (await guard.take_attempt(phone)).status == "none"
 
 
 async def test_of_many_racing_consumers_exactly_one_wins(make) -> None:  # type: ignore[no-untyped-def]
-    store = make(Clock())
+    guard, _ = make(Clock())
     phone = random_phone()
-    await store.save_code(phone, "mac")
-    wins = await asyncio.gather(*(store.consume_code(phone, "mac") for _ in range(50)))
+    await guard.save_code(phone, "mac")
+    wins = await asyncio.gather(*(guard.consume_code(phone, "mac") for _ in range(50)))
     assert wins.count(True) == 1
 
 
 async def test_of_100_parallel_tries_only_max_tries_are_judged(make) -> None:  # type: ignore[no-untyped-def]
-    store = make(Clock(), code_max_tries=5)
+    guard, _ = make(Clock(), code_max_tries=5)
     phone = random_phone()
-    await store.save_code(phone, "mac")
-    attempts = await asyncio.gather(*(store.take_attempt(phone) for _ in range(100)))
+    await guard.save_code(phone, "mac")
+    attempts = await asyncio.gather(*(guard.take_attempt(phone) for _ in range(100)))
     statuses = [a.status for a in attempts]
     assert (statuses.count("judge"), statuses.count("burned")) == (5, 95)
-    assert (await store.take_attempt(phone)).status == "burned"  # refused, still not judged
+    assert (await guard.take_attempt(phone)).status == "burned"  # refused, still not judged
 
 
 async def test_a_judged_right_try_still_logs_in_after_later_tries_were_refused(make) -> None:  # type: ignore[no-untyped-def]
     # Parallel copies of the right code (a user clicking twice), or a right
     # try racing wrong ones: the tries past the fifth, and the wrong ones
     # judged meanwhile, must not destroy the code a right try is judging.
-    store = make(Clock(), code_max_tries=5)
+    guard, _ = make(Clock(), code_max_tries=5)
     phone = random_phone()
-    await store.save_code(phone, "mac")
-    attempts = [await store.take_attempt(phone) for _ in range(8)]
+    await guard.save_code(phone, "mac")
+    attempts = [await guard.take_attempt(phone) for _ in range(8)]
     assert [a.status for a in attempts] == ["judge"] * 5 + ["burned"] * 3
     for _ in range(4):  # four of the five judged were wrong
-        assert not await store.record_failure(phone)
-    assert await store.consume_code(phone, attempts[0].mac)
-    assert (await store.take_attempt(phone)).status == "none"  # consumed: gone
+        assert not await guard.record_failure(phone)
+    assert await guard.consume_code(phone, attempts[0].mac)
+    assert (await guard.take_attempt(phone)).status == "none"  # consumed: gone
 
 
 async def test_the_last_wrong_try_burns_the_code(make) -> None:  # type: ignore[no-untyped-def]
-    store = make(Clock(), code_max_tries=3)
+    guard, _ = make(Clock(), code_max_tries=3)
     phone = random_phone()
-    await store.save_code(phone, "mac")
+    await guard.save_code(phone, "mac")
     for _ in range(3):
-        assert (await store.take_attempt(phone)).status == "judge"
-        assert not await store.record_failure(phone)
-    assert (await store.take_attempt(phone)).status == "none"
+        assert (await guard.take_attempt(phone)).status == "judge"
+        assert not await guard.record_failure(phone)
+    assert (await guard.take_attempt(phone)).status == "none"
 
 
 async def test_failures_survive_a_new_code_and_lock_the_phone(make) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
-    store = make(clock, code_max_tries=5, phone_max_failures=7, phone_lockout=600, send_interval=0)
+    guard, _ = make(clock, code_max_tries=5, phone_max_failures=7, phone_lockout=600, send_interval=0)
     phone = random_phone()
     locked = False
     for i in range(7):
         if i % 3 == 0:
-            assert await store.save_code(phone, f"mac-{i}") is None  # a resend
-        assert (await store.take_attempt(phone)).status == "judge"
-        locked = await store.record_failure(phone)
+            assert await guard.save_code(phone, f"mac-{i}") is None  # a resend
+        assert (await guard.take_attempt(phone)).status == "judge"
+        locked = await guard.record_failure(phone)
         assert locked == (i == 6)
-    attempt = await store.take_attempt(phone)
+    attempt = await guard.take_attempt(phone)
     assert attempt.status == "locked" and 590 < attempt.retry_after <= 600
-    refusal = await store.save_code(phone, "mac-new")
+    refusal = await guard.save_code(phone, "mac-new")
     assert refusal is not None and refusal.reason == "locked"
 
 
 async def test_a_success_clears_the_failure_count(make) -> None:  # type: ignore[no-untyped-def]
-    store = make(Clock(), phone_max_failures=3, send_interval=0)
+    guard, _ = make(Clock(), phone_max_failures=3, send_interval=0)
     phone = random_phone()
     for _round in range(3):  # 2 failures a round: 6 in all, never 3 in a row
-        assert await store.save_code(phone, "mac") is None
+        assert await guard.save_code(phone, "mac") is None
         for _ in range(2):
-            await store.take_attempt(phone)
-            assert not await store.record_failure(phone)
-        await store.take_attempt(phone)
-        assert await store.consume_code(phone, "mac")
+            await guard.take_attempt(phone)
+            assert not await guard.record_failure(phone)
+        await guard.take_attempt(phone)
+        assert await guard.consume_code(phone, "mac")
 
 
 async def test_one_code_a_minute_five_an_hour_ten_a_day(make) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
-    store = make(clock)
+    guard, _ = make(clock)
     phone = random_phone()
-    assert await store.save_code(phone, "m0") is None
+    assert await guard.save_code(phone, "m0") is None
     clock.now += 59
-    refusal = await store.save_code(phone, "m1")
+    refusal = await guard.save_code(phone, "m1")
     assert refusal is not None and refusal.reason == "interval" and 0 < refusal.retry_after <= 1
     start = clock.now - 59
     for i in range(1, 5):  # codes 2..5 within the hour
         clock.now = start + 61 * i
-        assert await store.save_code(phone, f"m{i}") is None
+        assert await guard.save_code(phone, f"m{i}") is None
     clock.now = start + 61 * 5
-    refusal = await store.save_code(phone, "m5")
+    refusal = await guard.save_code(phone, "m5")
     assert refusal is not None and refusal.reason == "hour"
     assert abs(refusal.retry_after - (start + 3600 - clock.now)) < 0.01  # when the first ages out
     for i in range(5, 10):  # codes 6..10, an hour apart
         clock.now = start + 3600 * (i - 3)
-        assert await store.save_code(phone, f"m{i}") is None
+        assert await guard.save_code(phone, f"m{i}") is None
     clock.now += 3600
-    refusal = await store.save_code(phone, "m10")
+    refusal = await guard.save_code(phone, "m10")
     assert refusal is not None and refusal.reason == "day"
     assert abs(refusal.retry_after - (start + 86400 - clock.now)) < 0.01
     clock.now = start + 86400 + 1  # the first code of the day has aged out
-    assert await store.save_code(phone, "m10") is None
+    assert await guard.save_code(phone, "m10") is None
 
 
 async def test_a_wait_is_never_longer_than_its_window(make) -> None:  # type: ignore[no-untyped-def]
     # Two requests on two nodes: the second read the clock first but ran
     # second.  It must not be told to wait 61 s for a one-minute rule.
-    for limits, reason, window in (
+    for rules, reason, window in (
         ({"send_interval": 60}, "interval", 60),
         ({"send_interval": 0, "send_per_hour": 1}, "hour", 3600),
     ):
         clock = Clock()
-        store, phone = make(clock, **limits), random_phone()
-        assert await store.save_code(phone, "mac") is None
+        (guard, _), phone = make(clock, **rules), random_phone()
+        assert await guard.save_code(phone, "mac") is None
         clock.now -= 0.5
-        refusal = await store.save_code(phone, "mac2")
+        refusal = await guard.save_code(phone, "mac2")
         assert refusal is not None and (refusal.reason, refusal.retry_after) == (reason, window)
 
 
 async def test_refreshes_never_extend_a_session_past_its_max_age(make) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
-    store = make(clock, user_ttl=1800, session_max_age=3000)
+    _, store = make(clock, login_user_ttl=1800, session_max_age=3000)
     alice = user()
     await store.save_user("sid-" + random_phone(), alice)
     sid = "sid-" + random_phone()
@@ -179,7 +189,7 @@ async def test_refreshes_never_extend_a_session_past_its_max_age(make) -> None: 
 
 
 async def test_ending_sessions_ends_those_and_no_other(make) -> None:  # type: ignore[no-untyped-def]
-    store = make(Clock())
+    _, store = make(Clock())
     alice, bob = user(), user()
     mine = ["a-" + random_phone() for _ in range(3)]
     for sid in mine:

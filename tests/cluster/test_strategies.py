@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from node.routes import PATHS
-from node.sessions.replicated_store import peer_key
+from node.sessions.replicated import peer_key
 from scripts.cluster import ClusterConfig, start_node, stop_node
 from tests.conftest import RunDirs, cluster_beside
 from tests.helpers import call, log_in_via, login, me_status, random_phone, read_sms, send_code, wait_for

@@ -1,13 +1,13 @@
 """The Redis master dies under load; its replica takes over (Sentinel, and
-Redis Cluster).  The measuring is scripts/failover.py's (`make failover`):
+Redis Cluster).  The measuring is scripts/lab/failover.py (`make failover`):
 these tests hold its figures to what the README promises."""
 
 from __future__ import annotations
 
 import pytest
 
-from scripts import failover
-from scripts.redis_topology import REPLICATED
+from scripts.cluster.redis_topology import REPLICATED
+from scripts.lab import failover
 from tests.faults.conftest import MakeCluster
 
 

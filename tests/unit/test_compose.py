@@ -13,8 +13,15 @@ from typing import Any
 import pytest
 import yaml
 
-from node.settings import ENV
-from scripts.cluster import COMPOSE_NGINX, COMPOSE_NODE_PORT, ROOT, _nginx_bin, render_compose_nginx
+from node.settings import ENV, Settings, default_of
+from scripts.cluster import (
+    COMPOSE_NGINX,
+    COMPOSE_NODE_PORT,
+    ROOT,
+    ClusterConfig,
+    nginx_bin,
+    render_compose_nginx,
+)
 
 NODES = ("node1", "node2", "node3")
 
@@ -43,7 +50,11 @@ def test_every_node_is_built_from_the_one_dockerfile_with_settings_spelled_as_th
         assert (ROOT / build["context"] / build["dockerfile"]).resolve() == ROOT / "node" / "Dockerfile"
         env = node["environment"]
         assert set(env) <= set(ENV), set(env) - set(ENV)  # a typo would be silently ignored
-        assert env["NODE_PORT"] == str(COMPOSE_NODE_PORT) and env["SESSION_STORE"] == "redis"
+        # The node's own default port, which nginx/compose.conf names.
+        assert env.get("NODE_PORT", str(default_of(Settings, "port"))) == str(COMPOSE_NODE_PORT)
+        assert env["SESSION_STORE"] == "redis"
+        # A declared setting left to the environment has no default of its own here.
+        assert all(not re.search(r"\$\{\w+:-[^}]", str(value)) for value in env.values()), env
         names.add(env["NODE_NAME"])
         assert node["depends_on"] == {
             "redis": {"condition": "service_healthy"},
@@ -75,7 +86,8 @@ def test_nginx_runs_the_config_make_up_renders_and_waits_for_healthy_nodes(compo
     assert (ROOT / mounts["/etc/nginx/nginx.conf"]).resolve() == COMPOSE_NGINX
     assert COMPOSE_NGINX.read_text() == render_compose_nginx(), "run: python -m scripts.cluster compose-nginx"
     assert (ROOT / mounts["/usr/share/nginx/html"]).resolve() == ROOT / "nginx" / "static"
-    assert nginx["ports"] == ["127.0.0.1:8080:8080"]
+    port = default_of(ClusterConfig, "port")
+    assert nginx["ports"] == [f"127.0.0.1:{port}:{port}"]
     assert nginx["depends_on"] == {name: {"condition": "service_healthy"} for name in NODES}
     upstream = re.findall(r"^\s+server (\S+) max_fails", COMPOSE_NGINX.read_text(), re.M)
     assert upstream == [f"{name}:{COMPOSE_NODE_PORT}" for name in NODES]
@@ -93,7 +105,7 @@ def test_nginx_accepts_the_compose_config(tmp_path: Path) -> None:
     (tmp_path / "nginx").mkdir()
     result = subprocess.run(
         [
-            _nginx_bin(),
+            nginx_bin(),
             "-t",
             "-p",
             str(tmp_path),

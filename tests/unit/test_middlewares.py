@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from node.middlewares import pipeline as request_pipeline
 from node.models import UserDTO
-from node.sessions import Limits, MemorySessionStore
+from node.sessions import MemorySessionStore, Policy, TTLDict
 from node.tokens import session_id
 from node.typedefs import LIFECYCLE, STORE, USER, Lifecycle
 from tests.helpers import Clock
@@ -26,7 +26,7 @@ async def pipeline() -> AsyncIterator[
     tuple[TestClient[web.Request, web.Application], MemorySessionStore, Clock, list[object]]
 ]:
     clock = Clock()
-    store = MemorySessionStore(Limits(user_ttl=1800), clock=clock)
+    store = MemorySessionStore(Policy(login_user_ttl=1800), TTLDict(clock=clock))
     await store.save_user(session_id(TOKEN), ALICE)
     seen: list[object] = []
 

@@ -3,39 +3,51 @@ the state of one store applied to another, and malformed changes refused."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from node.models import UserDTO
-from node.sessions import Limits
-from node.sessions.replicated_store import ReplicatedSessionStore
+from node.sessions import MemoryLoginGuard, MemorySessionStore, Policy, ReplicatedDict
 from tests.helpers import Clock
 
 ALICE = UserDTO(id=7, nick_name="user_alice00000", icon="/a.png")
 
 
-def node(clock: Clock) -> ReplicatedSessionStore:
-    return ReplicatedSessionStore(Limits(user_ttl=1800), node_name="n", peers=(), secret_key="k", clock=clock)
+@dataclasses.dataclass
+class Node:
+    """What a replicated node holds: its copy, and the backends over it."""
+
+    data: ReplicatedDict
+    guard: MemoryLoginGuard
+    store: MemorySessionStore
+
+
+def node(clock: Clock) -> Node:
+    data = ReplicatedDict(node_name="n", peers=(), secret_key="k", clock=clock)
+    policy = Policy(login_user_ttl=1800)
+    return Node(data, MemoryLoginGuard(policy, data), MemorySessionStore(policy, data))
 
 
 async def test_a_peer_given_the_state_knows_every_session_and_code_with_its_expiry() -> None:
     clock = Clock()
     first, second = node(clock), node(clock)
-    await first.save_user("s1", ALICE)
-    await first.save_code("13800000001", "mac")
-    second.apply(first.state())
-    assert await second.load_user("s1") == ALICE
-    assert (await second.take_attempt("13800000001")).mac == "mac"
+    await first.store.save_user("s1", ALICE)
+    await first.guard.save_code("13800000001", "mac")
+    second.data.apply(first.data.state())
+    assert await second.store.load_user("s1") == ALICE
+    assert (await second.guard.take_attempt("13800000001")).mac == "mac"
     clock.now += 1801  # the same deadline on every copy
-    assert await second.load_user("s1") is None
+    assert await second.store.load_user("s1") is None
 
 
 async def test_a_deletion_travels_as_a_change_without_a_value() -> None:
     clock = Clock()
     first, second = node(clock), node(clock)
-    await first.save_user("s1", ALICE)
-    second.apply(first.state())
-    second.apply([["token:s1", None, None, [first.entries()[0][2], "z"]]])
-    assert await second.load_user("s1") is None
+    await first.store.save_user("s1", ALICE)
+    second.data.apply(first.data.state())
+    second.data.apply([["token:s1", None, None, [first.data.entries()[0][2], "z"]]])
+    assert await second.store.load_user("s1") is None
 
 
 @pytest.mark.parametrize(
@@ -55,8 +67,8 @@ async def test_a_malformed_change_is_refused_and_nothing_is_applied(changes: lis
     store = node(Clock())
     good = ["token:s2", {"session": {"id": 1, "nickName": "u", "icon": "", "exp": 2e9}}, 2e9, [1.0, "n"]]
     with pytest.raises(ValueError):
-        store.apply([good, *changes])  # type: ignore[list-item]
-    assert await store.load_user("s2") is None
+        store.data.apply([good, *changes])  # type: ignore[list-item]
+    assert await store.store.load_user("s2") is None
 
 
 async def test_a_late_change_never_undoes_a_later_one() -> None:
@@ -64,24 +76,24 @@ async def test_a_late_change_never_undoes_a_later_one() -> None:
     # session back: the deletion is newer, and a refresh only moves a deadline.
     clock = Clock()
     first, second = node(clock), node(clock)
-    await first.save_user("s1", ALICE)
-    second.apply(first.state())
-    set_version = first.state()[0][3]
-    second.apply([["token:s1", None, None, [clock.now + 1, "b"]]])  # logged out on b
-    second.apply([["token:s1", {"touch": True}, clock.now + 1800, None]])  # a refresh, late
-    second.apply(first.state())  # the login again, late
+    await first.store.save_user("s1", ALICE)
+    second.data.apply(first.data.state())
+    set_version = first.data.state()[0][3]
+    second.data.apply([["token:s1", None, None, [clock.now + 1, "b"]]])  # logged out on b
+    second.data.apply([["token:s1", {"touch": True}, clock.now + 1800, None]])  # a refresh, late
+    second.data.apply(first.data.state())  # the login again, late
     assert set_version[0] < clock.now + 1
-    assert await second.load_user("s1") is None
+    assert await second.store.load_user("s1") is None
 
 
 async def test_a_refresh_moves_the_deadline_in_place() -> None:
     clock = Clock()
     first, second = node(clock), node(clock)
-    await first.save_user("s1", ALICE)
-    second.apply(first.state())
+    await first.store.save_user("s1", ALICE)
+    second.data.apply(first.data.state())
     for _ in range(1000):
         clock.now += 1
-        second.apply([["token:s1", {"touch": True}, clock.now + 1800, None]])
-    assert len(second._deadlines) <= 2  # not one heap item per refresh
+        second.data.apply([["token:s1", {"touch": True}, clock.now + 1800, None]])
+    assert len(second.data._deadlines) <= 2  # not one heap item per refresh
     clock.now += 1799
-    assert await second.load_user("s1") == ALICE
+    assert await second.store.load_user("s1") == ALICE

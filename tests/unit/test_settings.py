@@ -33,7 +33,7 @@ def test_every_variable_is_read_and_typed() -> None:
 def test_the_env_table_names_every_field() -> None:
     import dataclasses
 
-    assert {name for name, _ in ENV.values()} == {f.name for f in dataclasses.fields(Settings)}
+    assert {d.name for d in ENV.values()} == {f.name for f in dataclasses.fields(Settings)}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ sentinel   a master, a replica and three sentinels.  When two sentinels agree
 cluster    three masters that share the 16,384 hash slots, each with a
            replica that takes over its slots when it dies.
 
-``make up REDIS_TOPOLOGY=...`` picks one.  The launcher (scripts/cluster.py)
+``make up REDIS_TOPOLOGY=...`` picks one.  The launcher (scripts/cluster/)
 writes the configs with :func:`write_configs`, runs each process under
 supervisord, and waits in :func:`wait_whole` until the layout is complete.
 """
@@ -32,7 +32,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from scripts.launching import LaunchError, until
+from scripts.cluster.common import LaunchError
+from scripts.lab.waiting import until
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +115,7 @@ def processes(
 
 def render_server(topology: str, proc: RedisProcess, *, password: str, master_port: int) -> str:
     lines = [
-        "# Rendered by scripts/redis_topology.py.",
+        "# Rendered by scripts/cluster/redis_topology.py.",
         "bind 127.0.0.1",
         # Any local user could otherwise write a session hash and be anyone.
         f"requirepass {password}",
@@ -171,7 +172,7 @@ def render_sentinel(proc: RedisProcess, procs: list[RedisProcess], *, password: 
     ]
     return "\n".join(
         [
-            "# Rendered by scripts/redis_topology.py; the sentinel rewrites it as it learns.",
+            "# Rendered by scripts/cluster/redis_topology.py; the sentinel rewrites it as it learns.",
             "bind 127.0.0.1",
             "daemonize no",
             f"dir {proc.dir}",
@@ -257,7 +258,12 @@ async def wait_whole(
             async def pong() -> bool:
                 return await answer(clients[proc.name], "PING") is not None
 
-            await until(pong, wait, lambda: f"{proc.name} did not answer (see {log_dir}/{proc.name}.log)")
+            await until(
+                pong,
+                wait,
+                lambda: f"{proc.name} did not answer (see {log_dir}/{proc.name}.log)",
+                error=LaunchError,
+            )
 
         await asyncio.gather(*(answers(proc) for proc in procs))
         servers = [clients[p.name] for p in procs if not p.sentinel]
@@ -269,6 +275,7 @@ async def wait_whole(
                 lambda: (
                     f"the sentinels did not agree on a master with a replica (see {log_dir}/sentinel1.log)"
                 ),
+                error=LaunchError,
             )
         elif topology == "cluster":
             await _form_cluster(procs, servers, password=password)
@@ -276,6 +283,7 @@ async def wait_whole(
                 lambda: _cluster_whole(servers),
                 wait,
                 lambda: f"the Redis Cluster did not come together (see {log_dir}/redis1.log)",
+                error=LaunchError,
             )
     finally:
         for redis in clients.values():

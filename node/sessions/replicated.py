@@ -1,30 +1,13 @@
 """Session replication: the answer the seeds turn down, built so it can be
-measured.  Like Tomcat's DeltaManager, every node keeps every session in its
-own memory (the memory store, unchanged) and sends each change to every
-peer, asynchronously; a node that starts asks a peer for everything it has.
-
-What that costs is the lesson:
-
-- every node holds every session, so memory is spent once per node;
-- a change reaches the peers a moment later (plus ``REPLICATION_DELAY_MS``),
-  and in that window a request on another node does not know it: a login
-  followed at once by a request elsewhere can get 401, and a code can be
-  judged on a node that has not heard of it;
-- the rules that read and then write (a code used once, 5 tries) hold on
-  each node, not across them: two nodes may each accept the same code if
-  both are asked before either hears from the other.
-
-Changes go as JSON over HTTP, ``POST /internal/replication``, each carrying
-the key derived from ``SECRET_KEY`` (nginx refuses the path too).  What is
-sent is the entry's state after the write (value and deadline), not the
-operation, so the writes of one event-loop tick to one key go as one, and a
-change that arrives twice does no harm.  Each write carries a version (the
-writer's clock, then its name) and a copy applies only a newer one, deletions
-included, so a change that arrives late never undoes a later one (a refresh
-racing a logout must not bring the session back).  A refresh travels as a
-"touch", which moves a deadline but never creates an entry.  A batch a peer
-refuses is tried again for a few seconds (a peer restarting is back by then),
-then dropped.
+measured (Tomcat's DeltaManager).  Every node keeps every entry of the
+in-process backends, codes and sessions, in its own :class:`ReplicatedDict`
+and sends each change to every peer; a node that starts asks a peer for
+everything it has.  Its costs are the lesson: memory once per node, a
+window in which a peer does not know a change yet, and rules that read then
+write (a code used once, 5 tries) that hold per node only.  docs/ tells the
+protocol: JSON batches over ``POST /internal/replication`` with the peer
+key, each change an entry's state after the write with a version (writer's
+clock, then name) so a late change never undoes a later one.
 """
 
 from __future__ import annotations
@@ -43,8 +26,8 @@ import aiohttp
 
 from ..models import UserDTO
 from ..tokens import same_mac
-from .base import Limits
-from .memory_store import MemorySessionStore, _Session
+from .memory import Session
+from .ttl_dict import TTLDict
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +51,7 @@ def peer_key(secret_key: str) -> str:
 
 
 def encode(value: Any) -> Any:
-    if isinstance(value, _Session):
+    if isinstance(value, Session):
         return {"session": {**value.user.to_json(), "exp": value.expires_at}}
     return {"v": value}
 
@@ -80,7 +63,7 @@ def decode(obj: Any) -> Any:
         if "session" in obj:
             s = obj["session"]
             user = UserDTO(id=int(s["id"]), nick_name=str(s["nickName"]), icon=str(s["icon"]))
-            return _Session(user, float(s["exp"]))
+            return Session(user, float(s["exp"]))
         return obj["v"]
     except (KeyError, TypeError, OverflowError) as exc:
         raise ValueError(f"not a value: {exc!r}") from None
@@ -94,12 +77,11 @@ class _Peer:
         self.task: asyncio.Task[None] | None = None
 
 
-class ReplicatedSessionStore(MemorySessionStore):
+class ReplicatedDict(TTLDict):
     kind = "replicated"
 
     def __init__(
         self,
-        limits: Limits,
         *,
         node_name: str,
         peers: tuple[str, ...],
@@ -107,7 +89,7 @@ class ReplicatedSessionStore(MemorySessionStore):
         delay_ms: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(limits, clock=clock)
+        super().__init__(clock=clock)
         self.node_name = node_name
         self._peers = [_Peer(url) for url in peers]
         self._key = peer_key(secret_key)
@@ -159,13 +141,13 @@ class ReplicatedSessionStore(MemorySessionStore):
             await self._http.close()
 
     # --- out --------------------------------------------------------------------
-    def _changed(self, key: str) -> None:
+    def changed(self, key: str) -> None:
         # Remembered even without peers: the state a peer asks for carries it.
-        self._remember(key, (self._clock(), self.node_name))
+        self._remember(key, (self.clock(), self.node_name))
         if self._peers:
             self._mark(key, written=True)
 
-    def _touched(self, key: str) -> None:
+    def touched(self, key: str) -> None:
         if self._peers:
             self._mark(key, written=False)
 
@@ -180,17 +162,17 @@ class ReplicatedSessionStore(MemorySessionStore):
         entry = self._data.get(key)
         # A deletion is remembered for as long as a change older than it
         # could plausibly still arrive (batches are retried for seconds).
-        keep = entry.deadline if entry is not None else self._clock() + _FORGET_DELETIONS_AFTER
+        keep = entry.deadline if entry is not None else self.clock() + _FORGET_DELETIONS_AFTER
         self._versions[key] = (version, keep)
         if len(self._versions) > 2 * len(self._data) + 10_000:
-            now = self._clock()
+            now = self.clock()
             self._versions = {k: v for k, v in self._versions.items() if v[1] > now or k in self._data}
 
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, {}
         if not dirty:
             return
-        now = self._clock()
+        now = self.clock()
         changes: list[Change] = []
         for key, written in dirty.items():
             entry = self._data.get(key)
@@ -292,7 +274,6 @@ class ReplicatedSessionStore(MemorySessionStore):
 
     def stats(self) -> dict[str, Any]:
         return {
-            **super().stats(),
             "replication": {
                 **self.counts,
                 "peers": {p.url: p.refusing_since is None for p in self._peers},

@@ -1,0 +1,137 @@
+"""The bug, on purpose: login state in this process's memory, like Tomcat's
+HttpSession.  Each node has its own dict, so what one node stored the
+others never see.  Within its node it keeps every rule the Redis backends
+keep, so the only difference between the modes is where the state lives.
+
+Both backends write into one :class:`~.ttl_dict.TTLDict`, which replication
+copies to the other nodes (a ReplicatedDict) in SESSION_STORE=replicated.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..models import UserDTO
+from .base import LoginGuard, SessionStore
+from .policy import DAY_MS, Attempt, Policy, Refusal, send_refusal
+from .ttl_dict import TTLDict
+
+
+class Session:
+    """A session as the in-process stores hold it."""
+
+    __slots__ = ("expires_at", "user")
+
+    def __init__(self, user: UserDTO, expires_at: float) -> None:
+        self.user = user
+        self.expires_at = expires_at  # absolute: session_max_age from its start
+
+
+class MemoryLoginGuard(LoginGuard):
+    def __init__(self, policy: Policy, data: TTLDict) -> None:
+        super().__init__(policy, clock=data.clock)
+        self._data = data
+
+    async def save_code(self, phone: str, mac: str) -> Refusal | None:
+        data = self._data
+        locked = data.ttl(f"lock:{phone}")
+        if locked > 0:
+            return Refusal("locked", locked)
+        now_ms = self._now_ms()
+        sent = [t for t in data.get(f"sent:{phone}") or [] if t > now_ms - DAY_MS]
+        refusal = send_refusal(sent, now_ms, self.policy)
+        if refusal is not None:
+            return refusal
+        data.put(f"sent:{phone}", [*sent, now_ms], DAY_MS / 1000)
+        data.put(f"code:{phone}", {"mac": mac, "tries": 0}, self.policy.login_code_ttl)
+        return None
+
+    async def take_attempt(self, phone: str) -> Attempt:
+        locked = self._data.ttl(f"lock:{phone}")
+        if locked > 0:
+            return Attempt("locked", retry_after=locked)
+        code = self._data.get(f"code:{phone}")
+        if code is None:
+            return Attempt("none")
+        code["tries"] += 1
+        self._data.changed(f"code:{phone}")
+        if code["tries"] > self.policy.code_max_tries:
+            # Refused, but the code stays: a try still being judged may hold
+            # the right one (the last wrong one burns it, in record_failure).
+            return Attempt("burned")
+        return Attempt("judge", mac=code["mac"])
+
+    async def consume_code(self, phone: str, mac: str) -> bool:
+        code = self._data.get(f"code:{phone}")
+        if code is None or code["mac"] != mac:
+            return False
+        self._data.drop(f"code:{phone}")
+        self._data.drop(f"fail:{phone}")
+        return True
+
+    async def record_failure(self, phone: str) -> bool:
+        data, policy = self._data, self.policy
+        code = data.get(f"code:{phone}")
+        if code is not None:
+            # Burned by its last wrong judgement, not by the count of tries:
+            # a right try judged at the same time still logs in.
+            code["wrong"] = code.get("wrong", 0) + 1
+            if code["wrong"] >= policy.code_max_tries:
+                data.drop(f"code:{phone}")
+            else:
+                data.changed(f"code:{phone}")
+        fails = (data.get(f"fail:{phone}") or 0) + 1
+        if fails >= policy.phone_max_failures:
+            data.put(f"lock:{phone}", True, policy.phone_lockout)
+            data.drop(f"fail:{phone}")
+            data.drop(f"code:{phone}")
+            return True
+        data.put(f"fail:{phone}", fails, policy.failure_window)
+        return False
+
+
+class MemorySessionStore(SessionStore):
+    def __init__(self, policy: Policy, data: TTLDict) -> None:
+        super().__init__(policy, clock=data.clock)
+        self._data = data
+        self.kind = data.kind
+        self._counted: tuple[float, int] = (-1e9, 0)  # (when, sessions)
+
+    async def save_user(self, session_id: str, user: UserDTO) -> None:
+        policy = self.policy
+        self._data.put(
+            f"token:{session_id}",
+            Session(user, self._clock() + policy.session_max_age),
+            min(policy.login_user_ttl, policy.session_max_age),
+        )
+
+    async def load_user(self, session_id: str) -> UserDTO | None:
+        key = f"token:{session_id}"
+        session = self._data.get(key)
+        if session is None:
+            return None
+        now = self._clock()
+        left = min(self.policy.login_user_ttl, session.expires_at - now)
+        if left <= 0:
+            self._data.expire(key)
+            return None
+        self._data.touch(key, now + left)
+        return session.user  # type: ignore[no-any-return]
+
+    async def live_sessions(self, session_ids: list[str]) -> list[str]:
+        return [sid for sid in session_ids if self._data.get(f"token:{sid}") is not None]
+
+    async def end_sessions(self, session_ids: list[str]) -> int:
+        return sum(self._data.drop(f"token:{sid}") for sid in session_ids)
+
+    async def ping(self) -> None:
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        # Counted, not tracked, and at most once a second: /cluster/info is
+        # public, and the count walks every key.
+        now = time.monotonic()
+        if now - self._counted[0] >= 1.0:
+            self._counted = (now, sum(k.startswith("token:") for k in self._data))
+        return {**super().stats(), "sessions": self._counted[1], **self._data.stats()}
