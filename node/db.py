@@ -1,14 +1,21 @@
-"""Postgres: the schema and every query the node runs."""
+"""Postgres: the schema and every query the node runs.
+
+Every query a handler runs goes through node.pg, so none of them waits
+on a hung database for more than a couple of seconds (node/pg.py says why
+asyncpg's own timeouts are not enough)."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import string
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
 
 import asyncpg
 
+from . import pg
 from .models import UserDTO
 
 # Any fixed number: the key of the advisory lock that serialises the
@@ -19,6 +26,9 @@ _SCHEMA_LOCK = 0x5E5510
 USER_NICK_NAME_PREFIX = "user_"
 _NICK_ALPHABET = string.ascii_lowercase + string.digits
 BLOG_PAGE_SIZE = 10
+# The outbox keeps its newest rows only: it stands for phones, read within
+# a code's two minutes of life, and 100,000 is two minutes at over 800 codes/s.
+SMS_OUTBOX_ROWS = 100_000
 
 
 async def apply_schema(pool: asyncpg.Pool) -> None:
@@ -41,62 +51,79 @@ async def find_or_create_user(pool: asyncpg.Pool, phone: str) -> UserDTO:
     a new statement, which sees it once it is committed.
     """
     select = "SELECT id, nick_name, icon FROM tb_user WHERE phone = $1"
-    row = await pool.fetchrow(select, phone)
+    row = await pg.fetchrow(pool, select, phone)
     if row is None:
-        row = await pool.fetchrow(
+        row = await pg.fetchrow(
+            pool,
             "INSERT INTO tb_user (phone, nick_name) VALUES ($1, $2) "
             "ON CONFLICT (phone) DO NOTHING RETURNING id, nick_name, icon",
             phone,
             random_nick_name(),
         )
     if row is None:
-        row = await pool.fetchrow(select, phone)
+        row = await pg.fetchrow(pool, select, phone)
     if row is None:  # deleted between the INSERT and the SELECT
         raise LookupError(f"user for {phone} vanished during login")
     return UserDTO(id=row["id"], nick_name=row["nick_name"], icon=row["icon"])
 
 
-async def add_session(pool: asyncpg.Pool, sid: str, user_id: int, *, max_age: float) -> list[str]:
-    """Record a new session of the user; return the user's other sessions
-    still young enough to be alive, oldest first.  Older rows go: their
-    sessions ended at ``max_age`` whatever happened to them.
+@contextlib.asynccontextmanager
+async def new_session(
+    pool: asyncpg.Pool, sid: str, user_id: int, *, max_age: float
+) -> AsyncIterator[list[str]]:
+    """Record a new session of the user, and hold the user's row (shared)
+    until the block ends: the block puts the session in the store, and a
+    logout-all, which takes the row exclusively, waits until it has, then
+    ends it too.  A block that raises leaves no row.
 
-    One statement, one round trip (a transaction with a row lock cost a
-    third of the login rate in `make bench`).  Its one race: two logins of
-    one user at the same instant do not see each other, so under a cap the
-    user may hold one session too many until the next login.
-    """
-    rows = await pool.fetch(
-        """
-        WITH fresh AS (SELECT now() - make_interval(secs => $3) AS since),
-        pruned AS (
-            DELETE FROM tb_session WHERE user_id = $1 AND create_time < (SELECT since FROM fresh)
-        ),
-        added AS (INSERT INTO tb_session (sid, user_id) VALUES ($2, $1))
-        SELECT sid FROM tb_session
-        WHERE user_id = $1 AND create_time >= (SELECT since FROM fresh)
-        ORDER BY id
-        """,
-        user_id,
-        sid,
-        float(max_age),
-    )
-    return [row["sid"] for row in rows]
+    Yields the user's other sessions still young enough to be alive,
+    oldest first; older rows go (their sessions ended at ``max_age``).
+    Two logins of one user at the same instant do not see each other, so
+    under a cap the user may hold one session too many until the next.
+
+    Each statement, and the commit, is bounded (node.pg); the block's own
+    work is not."""
+    async with pg.connection(pool) as conn, conn.transaction():
+        rows = await conn.fetch(
+            """
+            WITH owner AS (SELECT id FROM tb_user WHERE id = $1 FOR SHARE),
+            fresh AS (SELECT now() - make_interval(secs => $3) AS since),
+            pruned AS (
+                DELETE FROM tb_session WHERE user_id = $1 AND create_time < (SELECT since FROM fresh)
+            ),
+            added AS (INSERT INTO tb_session (sid, user_id) SELECT $2, id FROM owner)
+            SELECT sid FROM tb_session
+            WHERE user_id = $1 AND create_time >= (SELECT since FROM fresh)
+            ORDER BY id
+            """,
+            user_id,
+            sid,
+            float(max_age),
+        )
+        yield [row["sid"] for row in rows]
 
 
 async def end_sessions(pool: asyncpg.Pool, sids: list[str]) -> None:
     if sids:
-        await pool.execute("DELETE FROM tb_session WHERE sid = ANY($1::varchar[])", sids)
+        await pg.execute(pool, "DELETE FROM tb_session WHERE sid = ANY($1::varchar[])", sids)
 
 
-async def take_sessions(pool: asyncpg.Pool, user_id: int) -> list[str]:
-    """Forget every session of the user; return their ids."""
-    rows = await pool.fetch("DELETE FROM tb_session WHERE user_id = $1 RETURNING sid", user_id)
-    return [row["sid"] for row in rows]
+@contextlib.asynccontextmanager
+async def all_sessions(pool: asyncpg.Pool, user_id: int) -> AsyncIterator[list[str]]:
+    """Every session of the user, forgotten when the block ends without an
+    error (the block ends them in the store).  The user's row is held
+    exclusively: a login in flight finishes first and is among them, and
+    a login that starts now waits until the block is done.  Each
+    statement, and the commit, is bounded (node.pg); the block's work is not."""
+    async with pg.connection(pool) as conn, conn.transaction():
+        await conn.execute("SELECT 1 FROM tb_user WHERE id = $1 FOR UPDATE", user_id)
+        rows = await conn.fetch("DELETE FROM tb_session WHERE user_id = $1 RETURNING sid", user_id)
+        yield [row["sid"] for row in rows]
 
 
 async def get_shop(pool: asyncpg.Pool, shop_id: int) -> dict[str, Any] | None:
-    row = await pool.fetchrow(
+    row = await pg.fetchrow(
+        pool,
         "SELECT id, name, type_id, area, address, avg_price, score, open_hours FROM tb_shop WHERE id = $1",
         shop_id,
     )
@@ -115,7 +142,8 @@ async def get_shop(pool: asyncpg.Pool, shop_id: int) -> dict[str, Any] | None:
 
 
 async def hot_blogs(pool: asyncpg.Pool, page: int) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
+    rows = await pg.fetch(
+        pool,
         "SELECT b.id, b.shop_id, b.user_id, b.title, b.content, b.liked, b.comments, "
         "       u.nick_name, u.icon "
         "FROM tb_blog b JOIN tb_user u ON u.id = b.user_id "
@@ -140,17 +168,27 @@ async def hot_blogs(pool: asyncpg.Pool, page: int) -> list[dict[str, Any]]:
 
 
 async def record_sms(pool: asyncpg.Pool, *, phone: str, code: str, body: str, node: str) -> None:
-    await pool.execute(
-        "INSERT INTO sms_outbox (phone, code, body, node) VALUES ($1, $2, $3, $4)",
+    """One SMS into the outbox, and, in the same statement, the rows
+    SMS_OUTBOX_ROWS ids or more before it out (a range of the primary key)."""
+    await pg.execute(
+        pool,
+        """
+        WITH added AS (
+            INSERT INTO sms_outbox (phone, code, body, node) VALUES ($1, $2, $3, $4) RETURNING id
+        )
+        DELETE FROM sms_outbox WHERE id <= (SELECT id FROM added) - $5
+        """,
         phone,
         code,
         body,
         node,
+        SMS_OUTBOX_ROWS,
     )
 
 
 async def latest_sms(pool: asyncpg.Pool, phone: str) -> dict[str, Any] | None:
-    row = await pool.fetchrow(
+    row = await pg.fetchrow(
+        pool,
         "SELECT phone, code, body, node, sent_at FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1",
         phone,
     )

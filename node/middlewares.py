@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
+from aiohttp import ClientConnectionResetError, web
 from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_protocol import RequestPayloadError
 
@@ -31,6 +31,8 @@ from .validation import is_token_well_formed
 
 log = logging.getLogger(__name__)
 
+# nginx's status for a client that closed the connection before the answer.
+CLIENT_LEFT = 499
 _REASONS = {
     404: "not found",
     405: "method not allowed",
@@ -70,6 +72,11 @@ def _failure(request: web.Request, exc: Exception) -> web.StreamResponse:
     """Every failure as the envelope, internals hidden."""
     if isinstance(exc, ApiError):
         return fail(exc.status, exc.message, retry_after=exc.retry_after)
+    if _client_left(request, exc):
+        # No outage: nobody will read this answer, but the count (499, as
+        # nginx says it) and the log say what happened.
+        log.info("%s %s: the client left before its request was read", request.method, request.path)
+        return fail(CLIENT_LEFT, "the client closed the connection")
     if isinstance(exc, SESSION_STORE_DOWN):
         log.warning("%s %s: session store unavailable: %r", request.method, request.path, exc)
         return fail(503, SESSION_STORE_UNAVAILABLE)
@@ -89,6 +96,16 @@ def _failure(request: web.Request, exc: Exception) -> web.StreamResponse:
         return response
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     return fail(500, "internal server error")
+
+
+def _client_left(request: web.Request, exc: Exception) -> bool:
+    """Whether ``exc`` is the client's connection lost, not a store's: a
+    ConnectionResetError is an OSError like Postgres refusing a connection,
+    so it is told by where it comes from.  aiohttp sets the very exception
+    on the request's body when the connection is lost while it is read, and
+    raises ClientConnectionResetError writing to a closed connection."""
+    body_lost = isinstance(exc, OSError) and exc is request.content.exception()
+    return body_lost or isinstance(exc, ClientConnectionResetError)
 
 
 async def _refresh(request: web.Request, metrics: Metrics | None) -> None:

@@ -21,6 +21,8 @@ SESSION_STORE_DOWN: tuple[type[BaseException], ...] = (
     redis.exceptions.ClusterError,
     redis.exceptions.SlotNotCoveredError,
     redis.exceptions.TryAgainError,
+    # At maxmemory (the launcher's Redis evicts nothing): no new state.
+    redis.exceptions.OutOfMemoryError,
 )
 
 # Refused (OSError), timed out (command_timeout), lost mid-query, shutting

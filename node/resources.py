@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 from aiohttp import web
 
-from . import db
+from . import db, pg
 from .redis_client import describe, open_redis
 from .sessions import (
     LoginGuard,
@@ -38,11 +38,12 @@ async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
         settings.database_url,
         min_size=1,
         max_size=10,
-        # A Postgres that does not answer fails the request (503) in seconds,
-        # well before nginx's 10 s read timeout, which would count against
-        # the node (max_fails) though the node itself is fine: connecting
-        # gives up after 2 s, a query after 5 s.
-        timeout=2.0,
+        # The handlers' queries are bounded by node.pg (2 s each step), not
+        # by these: a query that reaches command_timeout on a hung server
+        # takes as long again in asyncpg's cancel (10 s, nginx's read
+        # timeout).  These bound the rest: connecting, the schema step at
+        # start-up, the readiness probe's query.
+        timeout=pg.BOUND,
         command_timeout=5.0,
         # So that pg_stat_activity (and the fault tests) tell the nodes apart.
         server_settings={"application_name": settings.node_name},

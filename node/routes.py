@@ -76,4 +76,7 @@ def setup_routes(app: web.Application, *, sms_outbox: bool, peers: bool = False)
     for name, method, path, handler in ROUTES + OPS_ROUTES + (PEER_ROUTES if peers else ()):
         if name.startswith("dev.sms") and not sms_outbox:
             continue
-        app.router.add_route(method, path, handler, name=name)
+        if method == "GET":  # and HEAD, which aiohttp answers from the GET handler without a body
+            app.router.add_get(path, handler, name=name)
+        else:
+            app.router.add_route(method, path, handler, name=name)

@@ -31,16 +31,23 @@ import signal
 from aiohttp import web
 
 from .app import create_app
+from .protocol import JsonErrorRunner
 from .settings import Settings
-from .typedefs import LIFECYCLE
+from .typedefs import LIFECYCLE, METRICS
 
 log = logging.getLogger(__name__)
 
 
 async def serve(settings: Settings) -> None:
     app = create_app(settings)
-    runner = web.AppRunner(
-        app, handle_signals=False, access_log=None, shutdown_timeout=settings.shutdown_timeout
+    # Not web.AppRunner: what aiohttp's parser refuses gets the envelope too.
+    runner = JsonErrorRunner(
+        app,
+        node_name=settings.node_name,
+        metrics=app[METRICS],
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=settings.shutdown_timeout,
     )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

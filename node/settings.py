@@ -117,6 +117,8 @@ _POSITIVE = (
     "failure_window",
     "send_per_hour",
     "send_per_day",
+    "phone_sends_per_day",
+    "sms_per_minute",
     "session_max_age",
 )
 _NOT_NEGATIVE = ("send_interval", "max_sessions_per_user", "replication_delay_ms")
@@ -160,13 +162,17 @@ class Settings:
     )
     code_max_tries: int = setting(5, "CODE_MAX_TRIES", "wrong tries per code, then it is burned")
     phone_max_failures: int = setting(
-        20, "PHONE_MAX_FAILURES", "wrong codes per phone (across resends), then it is locked"
+        20, "PHONE_MAX_FAILURES", "wrong codes per phone from one address (across resends), then it is locked"
     )
-    phone_lockout: int = setting(900, "PHONE_LOCKOUT", "seconds a phone stays locked")
+    phone_lockout: int = setting(900, "PHONE_LOCKOUT", "seconds a phone stays locked for that address")
     failure_window: int = setting(DAY, "FAILURE_WINDOW", "seconds a wrong code counts after the last one")
     send_interval: int = setting(60, "SEND_INTERVAL", "seconds between two codes to one phone (0: none)")
-    send_per_hour: int = setting(5, "SEND_PER_HOUR", "codes per phone per hour")
-    send_per_day: int = setting(10, "SEND_PER_DAY", "codes per phone per day")
+    send_per_hour: int = setting(5, "SEND_PER_HOUR", "codes per phone per hour, asked from one address")
+    send_per_day: int = setting(10, "SEND_PER_DAY", "codes per phone per day, asked from one address")
+    phone_sends_per_day: int = setting(30, "PHONE_SENDS_PER_DAY", "codes per phone per day, all addresses")
+    sms_per_minute: int = setting(
+        1200, "SMS_PER_MINUTE", "codes the whole cluster sends a minute, all phones"
+    )
     session_max_age: int = setting(
         DAY, "SESSION_MAX_AGE", "seconds a session may live at most; requests never extend it"
     )

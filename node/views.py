@@ -4,6 +4,7 @@ so they are the same code in redis and in memory mode."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -11,11 +12,11 @@ from typing import Any
 
 from aiohttp import web
 
-from . import db
+from . import db, pg
 from .envelope import ApiError, fail, ok
 from .metrics import CONTENT_TYPE
-from .models import UserDTO
 from .openapi import document as openapi_document
+from .outages import DATABASE_DOWN, SESSION_STORE_DOWN
 from .tokens import code_mac, new_code, new_token, same_mac, session_id
 from .typedefs import CODE_KEY, GUARD, LIFECYCLE, METRICS, PG, POLICY, SESSION_ID, SETTINGS, STORE, USER
 from .validation import is_code_well_formed, is_phone_valid
@@ -24,14 +25,15 @@ View = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _OPENAPI = openapi_document()
 
 log = logging.getLogger(__name__)
-sms_log = logging.getLogger("node.sms")
 
 WRONG_CODE = "wrong code"  # the seed's 验证码错误
 _REFUSALS = {
     "interval": "a code was sent to this phone a moment ago: ask again later",
     "hour": "too many codes for this phone this hour: ask again later",
     "day": "too many codes for this phone today: ask again later",
-    "locked": "too many wrong codes for this phone: it is locked for a while",
+    "phone-day": "too many codes for this phone today: ask again tomorrow",
+    "locked": "too many wrong codes for this phone from this address: it is locked for a while",
+    "busy": "too many codes are being sent right now: ask again in a minute",
 }
 _MAX_PAGE = 10_000
 _MAX_ID = 2**63 - 1
@@ -51,15 +53,22 @@ async def send_code(request: web.Request) -> web.StreamResponse:
         raise ApiError(400, "invalid phone number")
     assert phone is not None
     code = new_code()
-    refusal = await request.app[GUARD].save_code(phone, code_mac(request.app[CODE_KEY], phone, code))
+    guard, source = request.app[GUARD], client_address(request)
+    mac = code_mac(request.app[CODE_KEY], phone, code)
+    refusal = await guard.save_code(phone, mac, source=source)
     if refusal is not None:
         raise ApiError(429, _REFUSALS[refusal.reason], retry_after=refusal.retry_after)
     node = request.app[SETTINGS].node_name
     body = f"[hmdp] Your login code is {code}. It expires in {_duration(request.app[POLICY].login_code_ttl)}."
-    await db.record_sms(request.app[PG], phone=phone, code=code, body=body, node=node)
-    # The seed logs the code as its stand-in for an SMS gateway; so do we,
-    # and this is the only log line that ever holds a code.
-    sms_log.info("SMS to %s: %s", phone, body)
+    try:
+        # The outbox plays the SMS gateway.  The seed logs the code instead;
+        # we never do: a log is read by more people than a phone.
+        await db.record_sms(request.app[PG], phone=phone, code=code, body=body, node=node)
+    except DATABASE_DOWN:
+        # Not sent, so not a send: the phone's quota is as it was.
+        with contextlib.suppress(*SESSION_STORE_DOWN):
+            await guard.cancel_send(phone, mac, source=source)
+        raise
     request.app[METRICS].codes_sent += 1
     # The same answer whether or not the phone has an account.
     return ok()
@@ -96,40 +105,53 @@ async def _log_in(request: web.Request) -> web.StreamResponse:
     guard = request.app[GUARD]
     # The try is counted before it is judged, so a crowd of parallel guesses
     # gets at most code_max_tries judgements between them.
-    attempt = await guard.take_attempt(phone)
+    source = client_address(request)
+    attempt = await guard.take_attempt(phone, source=source)
     if attempt.status == "locked":
         raise ApiError(429, _REFUSALS["locked"], retry_after=attempt.retry_after)
     if attempt.status == "burned":
         raise ApiError(400, "too many wrong tries for this code: ask for a new one")
     if attempt.status == "none" or not same_mac(attempt.mac, code_mac(request.app[CODE_KEY], phone, code)):
-        if attempt.status == "judge" and await guard.record_failure(phone):
+        if attempt.status == "judge" and await guard.record_failure(phone, source=source):
             raise ApiError(429, _REFUSALS["locked"], retry_after=request.app[POLICY].phone_lockout)
         raise ApiError(400, WRONG_CODE)
-    # The right code.  The user first: if Postgres is down this answers 503
-    # and the code is still there to try again.  Then whoever deletes the
-    # code first logs in; the same code sent again (a replay, or 50 copies
-    # at once across the nodes) finds nothing.
-    user = await db.find_or_create_user(request.app[PG], phone)
-    if not await guard.consume_code(phone, attempt.mac):
-        raise ApiError(400, WRONG_CODE)
-    token = new_token()  # a new one at every login
-    await _start_session(request, session_id(token), user)
+    try:
+        token = await _start_session(request, phone, attempt.mac, source)
+    except (*DATABASE_DOWN, *SESSION_STORE_DOWN):
+        # Our outage, not the user's try: the code keeps it (if still there).
+        with contextlib.suppress(*SESSION_STORE_DOWN):
+            await guard.refund_attempt(phone, attempt.mac)
+        raise
     return ok(token)
 
 
-async def _start_session(request: web.Request, sid: str, user: UserDTO) -> None:
-    """Record the session in Postgres first, then in the store: a session
-    the store has must never be missing from the list logout-all reads.
-    Past the cap, the user's oldest live sessions end."""
-    store, pg, policy = request.app[STORE], request.app[PG], request.app[POLICY]
-    others = await db.add_session(pg, sid, user.id, max_age=policy.session_max_age)
-    await store.save_user(sid, user)
+async def _start_session(request: web.Request, phone: str, mac: str, source: str) -> str:
+    """The right code: find or create the user, then in one Postgres
+    transaction that holds the user's row (a logout-all waits for it)
+    record the session, put it in the store and take the code.  Whoever
+    takes the code first logs in; a replay, or 50 copies at once across the
+    nodes, finds nothing.  Past the cap, the user's oldest sessions end."""
+    pool, store, policy = request.app[PG], request.app[STORE], request.app[POLICY]
+    user = await db.find_or_create_user(pool, phone)
+    token = new_token()  # a new one at every login
+    sid = session_id(token)
+    try:
+        async with db.new_session(pool, sid, user.id, max_age=policy.session_max_age) as others:
+            await store.save_user(sid, user)
+            if not await request.app[GUARD].consume_code(phone, mac, source=source):
+                raise ApiError(400, WRONG_CODE)
+    except BaseException:
+        # Its token goes to nobody: end the session the store may hold.
+        with contextlib.suppress(*SESSION_STORE_DOWN):
+            await store.end_sessions([sid])
+        raise
     cap = policy.max_sessions_per_user
     if cap and others:
         alive = await store.live_sessions(others)
         over = alive[: max(0, len(alive) + 1 - cap)]  # oldest first
         await store.end_sessions(over)
-        await db.end_sessions(pg, [sid for sid in others if sid not in alive or sid in over])
+        await db.end_sessions(pool, [sid for sid in others if sid not in alive or sid in over])
+    return token
 
 
 async def me(request: web.Request) -> web.StreamResponse:
@@ -143,7 +165,12 @@ async def logout(request: web.Request) -> web.StreamResponse:
     user = request[USER]
     assert user is not None
     await request.app[STORE].end_sessions([request[SESSION_ID]])
-    await db.end_sessions(request.app[PG], [request[SESSION_ID]])
+    try:
+        await db.end_sessions(request.app[PG], [request[SESSION_ID]])
+    except DATABASE_DOWN as exc:
+        # The session has ended: that is the answer.  Its row lingers until
+        # the next logout-all or login of the user prunes it.
+        log.warning("logout: the session's row stays: database unavailable (%s)", type(exc).__name__)
     return ok()
 
 
@@ -151,8 +178,11 @@ async def logout_all(request: web.Request) -> web.StreamResponse:
     """POST /user/logout/all: end every session of this user."""
     user = request[USER]
     assert user is not None
-    sids = await db.take_sessions(request.app[PG], user.id)
-    return ok({"ended": await request.app[STORE].end_sessions(sids)})
+    # The rows go only if the store ended every session: a failure on
+    # either side leaves them all listed, so a retry ends them.
+    async with db.all_sessions(request.app[PG], user.id) as sids:
+        ended = await request.app[STORE].end_sessions(sids)
+    return ok({"ended": ended})
 
 
 async def get_shop(request: web.Request) -> web.StreamResponse:
@@ -190,7 +220,7 @@ async def readyz(request: web.Request) -> web.StreamResponse:
     """Whether this node's stores answer; nginx-side readiness is built on it."""
     settings = request.app[SETTINGS]
     checks = {
-        "postgres": _check(request.app[PG].fetchval("SELECT 1")),
+        "postgres": _check(pg.fetchrow(request.app[PG], "SELECT 1")),
         "sessionStore": _check(request.app[STORE].ping()),
     }
     results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
@@ -237,6 +267,17 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ApiError(400, "request body must be a JSON object")
     return value
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address, as nginx saw it (X-Real-IP, which nginx always
+    sets) or as the node sees it.  Straight to a node's loopback port a
+    client can name any address: the per-phone and cluster-wide limits
+    hold whatever it says."""
+    given = request.headers.get("X-Real-IP", "")
+    if 0 < len(given) <= 45 and all(c in "0123456789abcdefABCDEF:." for c in given):
+        return given
+    return request.remote or ""
 
 
 def _duration(seconds: float) -> str:

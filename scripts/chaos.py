@@ -4,13 +4,16 @@ For each session store asked for (redis, then memory, by default), on a
 throwaway cluster of its own (temporary dir, free ports on 127.0.0.1):
 
     t = 0            locust starts USERS users (loadtest/locustfile.py)
-    t = 20% of run   a node is killed with SIGKILL (supervisord starts it again)
-    t = 35%          a rolling restart of every node
-    t = 70%          Redis is killed with SIGKILL (supervisord starts it again)
+    t = 10% of run   Postgres is frozen (SIGSTOP) for 20% of the run, then resumed
+    t = 33%          a node is killed with SIGKILL (supervisord starts it again)
+    t = 47%          a rolling restart of every node
+    t = 80%          Redis is killed with SIGKILL (supervisord starts it again)
     t = 100%         locust stops
 
-then prints one table: requests, failures by class, and for each fault the
-time until the cluster was whole again.  The table is saved under reports/.
+then prints one table: requests, failures by class, for each fault the
+time until the cluster was whole again, and what the routes that need no
+database (/user/me) saw while Postgres was frozen: a hung database must
+cost only its own routes.  The table is saved under reports/.
 Traffic goes only to 127.0.0.1, and the run stops by itself.
 """
 
@@ -28,13 +31,18 @@ import aiohttp
 
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
+from node.routes import PATHS
 from scripts.cluster import ClusterConfig, kill_process, launcher_setting, process_pid, rolling_restart, say
-from scripts.lab.loadruns import locust, parse_fault_run_args
+from scripts.lab.freeze import postgres_frozen
+from scripts.lab.loadruns import failures_between, locust, parse_fault_run_args
 from scripts.lab.reports import REPORTS, save, stamp
 from scripts.lab.throwaway import throwaway
 from scripts.lab.waiting import until
 
 Probe = Callable[[aiohttp.ClientSession], Awaitable[bool]]
+# The routes of the locustfile's users that need no database.
+NO_DATABASE = (PATHS["user.me"],)
+FROZEN_SHARE = 0.20  # of the run: 12 s of 60, past nginx's 10 s read timeout
 
 
 async def _recovery(probe: Probe, limit: float = 60.0) -> float:
@@ -89,18 +97,42 @@ def kill_redis(cfg: ClusterConfig) -> float:
     return asyncio.run(_recovery(back))
 
 
-def run_one(store: str, *, users: int, duration: int, nodes: int, when: str) -> tuple[Run, dict[str, float]]:
+class Freeze:
+    """Postgres frozen for ``seconds``, then resumed; when, in Unix time."""
+
+    def __init__(self, cfg: ClusterConfig, seconds: float) -> None:
+        self.cfg, self.seconds = cfg, seconds
+        self.start = self.end = 0.0
+
+    def __call__(self) -> float:
+        """The fault: seconds from the resume until every node is ready."""
+        with postgres_frozen(self.cfg):
+            self.start = time.time()
+            threading.Event().wait(self.seconds)  # a fault of a set length
+        self.end = time.time()
+        return asyncio.run(_recovery(_every_node_ready(self.cfg)))
+
+
+def run_one(
+    store: str, *, users: int, duration: int, nodes: int, when: str
+) -> tuple[Run, dict[str, float], dict[str, tuple[int, int]]]:
     recovery: dict[str, float] = {}
     say(f"{store}: starting a throwaway cluster ({nodes} nodes)")
     with throwaway(store, nodes=nodes, name=f"chaos-{store}") as cfg:
         say(f"{store}: {users} users for {duration} s, through {cfg.url}")
         prefix = REPORTS / f"chaos-{when}-{store}"
+        freeze = Freeze(cfg, FROZEN_SHARE * duration)
         with locust(cfg.url, users=users, spawn_rate=users, duration=duration, prefix=prefix) as finished:
             started = time.monotonic()
             schedule: list[tuple[float, str, Callable[[], float]]] = [
-                (0.20, "node2 killed (SIGKILL): back in rotation after", lambda: kill_node(cfg, "node2")),
-                (0.35, "rolling restart of every node: took", lambda: timed_rolling_restart(cfg)),
-                (0.70, "Redis killed (SIGKILL): every node ready after", lambda: kill_redis(cfg)),
+                (
+                    0.10,
+                    f"Postgres frozen (SIGSTOP) for {freeze.seconds:.0f} s: every node ready after",
+                    freeze,
+                ),
+                (0.33, "node2 killed (SIGKILL): back in rotation after", lambda: kill_node(cfg, "node2")),
+                (0.47, "rolling restart of every node: took", lambda: timed_rolling_restart(cfg)),
+                (0.80, "Redis killed (SIGKILL): every node ready after", lambda: kill_redis(cfg)),
             ]
             for at, what, fault in schedule:
                 delay = started + at * duration - time.monotonic()
@@ -115,7 +147,9 @@ def run_one(store: str, *, users: int, duration: int, nodes: int, when: str) -> 
                 raise RuntimeError(
                     f"the faults took longer than the load ({duration} s): run longer (DURATION)"
                 )
-            return finished(), recovery
+            run = finished()
+            spared = {name: failures_between(prefix, name, freeze.start, freeze.end) for name in NO_DATABASE}
+            return run, recovery, spared
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,15 +166,22 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     rows = [
-        ["requests", *(f"{r.requests:,}" for r, _ in results.values())],
-        ["requests/s", *(f"{r.rps:,.0f}" for r, _ in results.values())],
+        ["requests", *(f"{r.requests:,}" for r, _, _ in results.values())],
+        ["requests/s", *(f"{r.rps:,.0f}" for r, _, _ in results.values())],
         *(
-            [kind, *(r.count(kind) for r, _ in results.values())]
+            [kind, *(r.count(kind) for r, _, _ in results.values())]
             for kind in (SESSION_LOST, CODE_LOST, SERVER_ERROR, CONNECTION_ERROR, OTHER)
         ),
     ]
     faults = next(iter(results.values()))[1]
-    rows += [[what, *(f"{rec[what]:.1f} s" for _, rec in results.values())] for what in faults]
+    rows += [[what, *(f"{rec[what]:.1f} s" for _, rec, _ in results.values())] for what in faults]
+    rows += [
+        [
+            f"Postgres frozen: {name} (no database) failed",
+            *(f"{spared[name][1]:,} of {spared[name][0]:,}" for _, _, spared in results.values()),
+        ]
+        for name in NO_DATABASE
+    ]
     table = markdown_table(["", *(f"SESSION_STORE={s}" for s in results)], rows)
     save(
         f"chaos-{when}",

@@ -12,25 +12,29 @@ touches a server the tests did not start.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
+from node.app import create_app
 from node.redis_client import RedisClient
+from node.settings import Settings
 from scripts.cluster import ClusterConfig, clean, down, new_run_dir, up
 from scripts.cluster.redis_topology import TOPOLOGIES
+from scripts.lab.throwaway import load_limits
 from tests.helpers import redis_of
 
 
 def make_config(run_dir: Path, *, nodes: int = 3, **kwargs: object) -> ClusterConfig:
     # Tests trade crash safety for speed (no fsync in their Postgres), and
-    # send from one address far more than nginx lets a real client.
-    kwargs.setdefault("login_rate", "10000r/s")
-    return ClusterConfig.on_free_ports(run_dir, nodes=nodes, pg_durable=False, **kwargs)
+    # send from one address far more than a real client may.
+    return ClusterConfig.on_free_ports(run_dir, nodes=nodes, pg_durable=False, **load_limits(**kwargs))
 
 
 RunDirs = Callable[[str], Path]
@@ -134,3 +138,35 @@ async def pg(redis_cluster: ClusterConfig) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
+
+
+Client = TestClient[web.Request, web.Application]
+MakeClient = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture
+async def make_client(redis_cluster: ClusterConfig) -> AsyncIterator[MakeClient]:
+    """The real app in this process, on the test cluster's Redis and Postgres."""
+    clients: list[Client] = []
+
+    async def make(
+        session_store: str = "redis", setup: Callable[[web.Application], None] | None = None, **kw: object
+    ) -> Client:
+        settings = Settings(
+            node_name="inproc",
+            session_store=session_store,  # type: ignore[arg-type]
+            redis_url=redis_cluster.effective_redis_url(),
+            database_url=redis_cluster.effective_database_url(),
+            **kw,  # type: ignore[arg-type]
+        )
+        app = create_app(settings)
+        if setup:
+            setup(app)
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()

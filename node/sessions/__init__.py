@@ -7,7 +7,16 @@ where the state lives and in nothing else.
 """
 
 from .base import LoginGuard, SessionStore
-from .keys import LOGIN_CODE_KEY, LOGIN_FAIL_KEY, LOGIN_LOCK_KEY, LOGIN_SENT_KEY, LOGIN_USER_KEY, phone_tag
+from .keys import (
+    LOGIN_CODE_KEY,
+    LOGIN_FAIL_KEY,
+    LOGIN_LOCK_KEY,
+    LOGIN_SENT_KEY,
+    LOGIN_USER_KEY,
+    SMS_BUDGET_KEY,
+    phone_source,
+    phone_tag,
+)
 from .memory import MemoryLoginGuard, MemorySessionStore
 from .policy import Attempt, Policy, Refusal
 from .redis_io import RoundTrips
@@ -21,6 +30,7 @@ __all__ = [
     "LOGIN_LOCK_KEY",
     "LOGIN_SENT_KEY",
     "LOGIN_USER_KEY",
+    "SMS_BUDGET_KEY",
     "Attempt",
     "LoginGuard",
     "MemoryLoginGuard",
@@ -33,5 +43,6 @@ __all__ = [
     "RoundTrips",
     "SessionStore",
     "TTLDict",
+    "phone_source",
     "phone_tag",
 ]

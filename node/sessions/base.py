@@ -43,9 +43,18 @@ class _Timed:
 
 
 class LoginGuard(_Timed, abc.ABC):
-    """A phone's codes, sends and failures."""
+    """A phone's codes, sends and failures.  ``source`` is the asking
+    client's address: sends and failures count per phone *and* per address,
+    so that whoever knows a phone number cannot lock its owner out."""
 
-    timed = ("save_code", "take_attempt", "consume_code", "record_failure")
+    timed = (
+        "save_code",
+        "cancel_send",
+        "take_attempt",
+        "refund_attempt",
+        "consume_code",
+        "record_failure",
+    )
 
     def __init__(self, policy: Policy, *, clock: Callable[[], float] = time.time) -> None:
         self.policy = policy
@@ -55,28 +64,37 @@ class LoginGuard(_Timed, abc.ABC):
         return int(self._clock() * 1000)
 
     @abc.abstractmethod
-    async def save_code(self, phone: str, mac: str) -> Refusal | None:
+    async def save_code(self, phone: str, mac: str, *, source: str = "") -> Refusal | None:
         """Keep ``mac`` (a keyed hash of a new code) as the phone's only live
-        code, unless the phone is locked out or sent too much lately (then
-        a Refusal, and nothing is kept)."""
+        code, unless the sending rules or the cluster's SMS budget refuse
+        (then a Refusal, and nothing is kept or counted)."""
 
     @abc.abstractmethod
-    async def take_attempt(self, phone: str) -> Attempt:
+    async def cancel_send(self, phone: str, mac: str, *, source: str = "") -> None:
+        """Undo a save_code whose SMS could not go out: a code not sent is no send."""
+
+    @abc.abstractmethod
+    async def take_attempt(self, phone: str, *, source: str = "") -> Attempt:
         """Count one try on the phone's code and hand back its hash to judge.
         Tries past ``code_max_tries`` are "burned", not judged, but the code
         stays until a judged try consumes it or the last wrong one burns it:
         50 parallel copies of the right code still log in once."""
 
     @abc.abstractmethod
-    async def consume_code(self, phone: str, mac: str) -> bool:
-        """Delete the code if it is still ``mac``: True for exactly one caller
-        however many race, the one whose login goes on."""
+    async def refund_attempt(self, phone: str, mac: str) -> None:
+        """Give back the try of a right code whose login our own outage cut
+        short, if the code is still ``mac`` (never bring a used code back)."""
 
     @abc.abstractmethod
-    async def record_failure(self, phone: str) -> bool:
+    async def consume_code(self, phone: str, mac: str, *, source: str = "") -> bool:
+        """Delete the code if it is still ``mac``, and clear the address's
+        failures: True for exactly one caller however many race."""
+
+    @abc.abstractmethod
+    async def record_failure(self, phone: str, *, source: str = "") -> bool:
         """A wrong code: burn the code at its last wrong judgement, count the
-        failure, lock the phone after ``phone_max_failures``.  True if the
-        phone is now locked."""
+        failure for the phone from this address, and lock that address out
+        of the phone after ``phone_max_failures``.  True if now locked."""
 
 
 class SessionStore(_Timed, abc.ABC):

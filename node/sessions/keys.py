@@ -7,11 +7,17 @@ one phone lands in one slot, so one script can use them all.
 from __future__ import annotations
 
 LOGIN_CODE_KEY = "login:code:"  # + {phone}: hash {mac, tries}
-LOGIN_SENT_KEY = "login:sent:"  # + {phone}: sorted set of send times (ms)
-LOGIN_FAIL_KEY = "login:fail:"  # + {phone}: wrong codes since the last success
-LOGIN_LOCK_KEY = "login:lock:"  # + {phone}: present while the phone is locked out
+LOGIN_SENT_KEY = "login:sent:"  # + {phone}[:source]: sorted set of sends (mac by time in ms)
+LOGIN_FAIL_KEY = "login:fail:"  # + {phone}:source: wrong codes since the last success
+LOGIN_LOCK_KEY = "login:lock:"  # + {phone}:source: present while that address is locked out
+SMS_BUDGET_KEY = "login:sms:"  # + minute since the epoch: codes the cluster sent in it
 LOGIN_USER_KEY = "login:token:"  # + session id (tokens.session_id): hash {id, nickName, icon, exp}
 
 
 def phone_tag(phone: str) -> str:
     return "{" + phone + "}"
+
+
+def phone_source(phone: str, source: str) -> str:
+    """The part of a key that counts one phone from one address."""
+    return phone_tag(phone) + ":" + source

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..models import UserDTO
 from .base import LoginGuard, SessionStore
-from .policy import DAY_MS, Attempt, Policy, Refusal, send_refusal
+from .policy import DAY_MS, MINUTE_MS, Attempt, Policy, Refusal, budget_wait, send_refusal
 from .ttl_dict import TTLDict
 
 
@@ -29,26 +29,50 @@ class Session:
 
 
 class MemoryLoginGuard(LoginGuard):
+    """The keys are the Redis guard's, without the prefix: code:{phone},
+    sent:{phone} and sent:{phone}:{source} (lists of [ms, mac]),
+    fail:/lock:{phone}:{source}, sms:{minute}."""
+
     def __init__(self, policy: Policy, data: TTLDict) -> None:
         super().__init__(policy, clock=data.clock)
         self._data = data
 
-    async def save_code(self, phone: str, mac: str) -> Refusal | None:
-        data = self._data
-        locked = data.ttl(f"lock:{phone}")
+    def _sent(self, key: str, now_ms: int) -> list[list[Any]]:
+        return [s for s in self._data.get(key) or [] if s[0] > now_ms - DAY_MS]
+
+    async def save_code(self, phone: str, mac: str, *, source: str = "") -> Refusal | None:
+        data, policy = self._data, self.policy
+        locked = data.ttl(f"lock:{phone}:{source}")
         if locked > 0:
             return Refusal("locked", locked)
         now_ms = self._now_ms()
-        sent = [t for t in data.get(f"sent:{phone}") or [] if t > now_ms - DAY_MS]
-        refusal = send_refusal(sent, now_ms, self.policy)
+        by_phone = self._sent(f"sent:{phone}", now_ms)
+        by_source = self._sent(f"sent:{phone}:{source}", now_ms)
+        refusal = send_refusal([t for t, _ in by_phone], [t for t, _ in by_source], now_ms, policy)
+        if refusal is None:
+            minute = f"sms:{now_ms // MINUTE_MS}"
+            refusal = budget_wait((data.get(minute) or 0) + 1, now_ms, policy)
+            if refusal is None:
+                data.put(minute, (data.get(minute) or 0) + 1, MINUTE_MS / 1000)
         if refusal is not None:
             return refusal
-        data.put(f"sent:{phone}", [*sent, now_ms], DAY_MS / 1000)
-        data.put(f"code:{phone}", {"mac": mac, "tries": 0}, self.policy.login_code_ttl)
+        data.put(f"sent:{phone}", [*by_phone, [now_ms, mac]], DAY_MS / 1000)
+        data.put(f"sent:{phone}:{source}", [*by_source, [now_ms, mac]], DAY_MS / 1000)
+        data.put(f"code:{phone}", {"mac": mac, "tries": 0}, policy.login_code_ttl)
         return None
 
-    async def take_attempt(self, phone: str) -> Attempt:
-        locked = self._data.ttl(f"lock:{phone}")
+    async def cancel_send(self, phone: str, mac: str, *, source: str = "") -> None:
+        data = self._data
+        for key in (f"sent:{phone}", f"sent:{phone}:{source}"):
+            sent = data.get(key)
+            if sent is not None:
+                data.put(key, [s for s in sent if s[1] != mac], data.ttl(key))
+        code = data.get(f"code:{phone}")
+        if code is not None and code["mac"] == mac:
+            data.drop(f"code:{phone}")
+
+    async def take_attempt(self, phone: str, *, source: str = "") -> Attempt:
+        locked = self._data.ttl(f"lock:{phone}:{source}")
         if locked > 0:
             return Attempt("locked", retry_after=locked)
         code = self._data.get(f"code:{phone}")
@@ -62,15 +86,21 @@ class MemoryLoginGuard(LoginGuard):
             return Attempt("burned")
         return Attempt("judge", mac=code["mac"])
 
-    async def consume_code(self, phone: str, mac: str) -> bool:
+    async def refund_attempt(self, phone: str, mac: str) -> None:
+        code = self._data.get(f"code:{phone}")
+        if code is not None and code["mac"] == mac and code["tries"] > 0:
+            code["tries"] -= 1
+            self._data.changed(f"code:{phone}")
+
+    async def consume_code(self, phone: str, mac: str, *, source: str = "") -> bool:
         code = self._data.get(f"code:{phone}")
         if code is None or code["mac"] != mac:
             return False
         self._data.drop(f"code:{phone}")
-        self._data.drop(f"fail:{phone}")
+        self._data.drop(f"fail:{phone}:{source}")
         return True
 
-    async def record_failure(self, phone: str) -> bool:
+    async def record_failure(self, phone: str, *, source: str = "") -> bool:
         data, policy = self._data, self.policy
         code = data.get(f"code:{phone}")
         if code is not None:
@@ -81,13 +111,13 @@ class MemoryLoginGuard(LoginGuard):
                 data.drop(f"code:{phone}")
             else:
                 data.changed(f"code:{phone}")
-        fails = (data.get(f"fail:{phone}") or 0) + 1
+        fails = (data.get(f"fail:{phone}:{source}") or 0) + 1
         if fails >= policy.phone_max_failures:
-            data.put(f"lock:{phone}", True, policy.phone_lockout)
-            data.drop(f"fail:{phone}")
+            data.put(f"lock:{phone}:{source}", True, policy.phone_lockout)
+            data.drop(f"fail:{phone}:{source}")
             data.drop(f"code:{phone}")
             return True
-        data.put(f"fail:{phone}", fails, policy.failure_window)
+        data.put(f"fail:{phone}:{source}", fails, policy.failure_window)
         return False
 
 

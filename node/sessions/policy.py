@@ -9,6 +9,7 @@ from typing import Any, Literal, NamedTuple
 
 from ..settings import Settings, default_of
 
+MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 
@@ -32,6 +33,8 @@ class Policy:
     send_interval: float = _default("send_interval")
     send_per_hour: int = _default("send_per_hour")
     send_per_day: int = _default("send_per_day")
+    phone_sends_per_day: int = _default("phone_sends_per_day")
+    sms_per_minute: int = _default("sms_per_minute")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -41,7 +44,7 @@ class Policy:
 class Refusal(NamedTuple):
     """Why a phone may not have what it asked for now, and for how long."""
 
-    reason: Literal["interval", "hour", "day", "locked"]
+    reason: Literal["interval", "hour", "day", "phone-day", "locked", "busy"]
     retry_after: float  # seconds
 
 
@@ -53,23 +56,34 @@ class Attempt(NamedTuple):
     retry_after: float = 0.0  # when status is "locked"
 
 
-def send_refusal(sent_ms: list[int], now_ms: int, policy: Policy) -> Refusal | None:
-    """The sending rules over a phone's send times (ascending, last 24 h):
-    one code per ``send_interval``, ``send_per_hour`` an hour,
-    ``send_per_day`` a day, sliding windows.  A wait is never longer than
-    its window, even for a ``now`` a little before the last send (a request
-    that read the clock first and ran second)."""
-    if sent_ms and policy.send_interval > 0:
-        wait = sent_ms[-1] + policy.send_interval * 1000 - now_ms
+def send_refusal(phone_ms: list[int], source_ms: list[int], now_ms: int, policy: Policy) -> Refusal | None:
+    """The sending rules over the send times (ascending, last 24 h) of a
+    phone from every address and from the asking one: one code per
+    ``send_interval`` whoever asks, ``send_per_hour`` an hour and
+    ``send_per_day`` a day from one address, ``phone_sends_per_day`` from
+    all (so that one address cannot use up the owner's codes).  A wait is
+    never longer than its window, even for a ``now`` a little before the
+    last send (a request that read the clock first and ran second)."""
+    if phone_ms and policy.send_interval > 0:
+        wait = phone_ms[-1] + policy.send_interval * 1000 - now_ms
         if wait > 0:
             return Refusal("interval", min(wait, policy.send_interval * 1000) / 1000)
-    for reason, window, limit in (
-        ("hour", HOUR_MS, policy.send_per_hour),
-        ("day", DAY_MS, policy.send_per_day),
+    for reason, sent, window, limit in (
+        ("hour", source_ms, HOUR_MS, policy.send_per_hour),
+        ("day", source_ms, DAY_MS, policy.send_per_day),
+        ("phone-day", phone_ms, DAY_MS, policy.phone_sends_per_day),
     ):
-        inside = [t for t in sent_ms if t > now_ms - window]
+        inside = [t for t in sent if t > now_ms - window]
         if len(inside) >= limit:
             # The one that must age out for a send to fit again.
             wait = min(inside[len(inside) - limit] + window - now_ms, window)
             return Refusal(reason, wait / 1000)  # type: ignore[arg-type]
     return None
+
+
+def budget_wait(sent_this_minute: int, now_ms: int, policy: Policy) -> Refusal | None:
+    """The cluster's SMS budget: at most ``sms_per_minute`` codes in each
+    calendar minute, all phones together (what anyone can make us spend)."""
+    if sent_this_minute <= policy.sms_per_minute:
+        return None
+    return Refusal("busy", (MINUTE_MS - now_ms % MINUTE_MS) / 1000)

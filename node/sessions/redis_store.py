@@ -12,8 +12,17 @@ from ..models import UserDTO
 from ..redis_client import RedisClient
 from . import redis_scripts
 from .base import LoginGuard, SessionStore
-from .keys import LOGIN_CODE_KEY, LOGIN_FAIL_KEY, LOGIN_LOCK_KEY, LOGIN_SENT_KEY, LOGIN_USER_KEY, phone_tag
-from .policy import Attempt, Policy, Refusal
+from .keys import (
+    LOGIN_CODE_KEY,
+    LOGIN_FAIL_KEY,
+    LOGIN_LOCK_KEY,
+    LOGIN_SENT_KEY,
+    LOGIN_USER_KEY,
+    SMS_BUDGET_KEY,
+    phone_source,
+    phone_tag,
+)
+from .policy import MINUTE_MS, Attempt, Policy, Refusal
 from .redis_io import RoundTrips, TickBatch, ms
 
 
@@ -29,46 +38,73 @@ class RedisLoginGuard(LoginGuard):
         super().__init__(policy, clock=clock)
         self._trips = trips or RoundTrips()
         self._save_code = redis.register_script(redis_scripts.SAVE_CODE)
+        self._spend_sms = redis.register_script(redis_scripts.SPEND_SMS)
+        self._cancel_send = redis.register_script(redis_scripts.CANCEL_SEND)
         self._take_attempt = redis.register_script(redis_scripts.TAKE_ATTEMPT)
+        self._refund_attempt = redis.register_script(redis_scripts.REFUND_ATTEMPT)
         self._consume_code = redis.register_script(redis_scripts.CONSUME_CODE)
         self._record_failure = redis.register_script(redis_scripts.RECORD_FAILURE)
 
-    async def save_code(self, phone: str, mac: str) -> Refusal | None:
-        tag, policy = phone_tag(phone), self.policy
+    async def save_code(self, phone: str, mac: str, *, source: str = "") -> Refusal | None:
+        tag, policy, now = phone_tag(phone), self.policy, self._now_ms()
         status, wait = await self._trips(
             self._save_code(
-                keys=[LOGIN_CODE_KEY + tag, LOGIN_SENT_KEY + tag, LOGIN_LOCK_KEY + tag],
+                keys=[
+                    LOGIN_CODE_KEY + tag,
+                    LOGIN_SENT_KEY + tag,
+                    LOGIN_SENT_KEY + phone_source(phone, source),
+                    LOGIN_LOCK_KEY + phone_source(phone, source),
+                ],
                 args=[
-                    self._now_ms(),
+                    now,
                     mac,
                     ms(policy.login_code_ttl),
                     round(policy.send_interval * 1000),  # may be 0: no interval
                     policy.send_per_hour,
                     policy.send_per_day,
+                    policy.phone_sends_per_day,
                 ],
             )
         )
-        return None if status == "ok" else Refusal(status, int(wait) / 1000)
+        if status != "ok":
+            return Refusal(status, int(wait) / 1000)
+        # The budget is one key for the whole cluster: a command of its own
+        # (on a Redis Cluster it lives in another slot than the phone's keys).
+        minute = SMS_BUDGET_KEY + str(now // MINUTE_MS)
+        over = await self._trips(self._spend_sms(keys=[minute], args=[now, policy.sms_per_minute]))
+        if int(over):
+            await self.cancel_send(phone, mac, source=source)
+            return Refusal("busy", int(over) / 1000)
+        return None
 
-    async def take_attempt(self, phone: str) -> Attempt:
+    async def cancel_send(self, phone: str, mac: str, *, source: str = "") -> None:
         tag = phone_tag(phone)
+        keys = [LOGIN_CODE_KEY + tag, LOGIN_SENT_KEY + tag, LOGIN_SENT_KEY + phone_source(phone, source)]
+        await self._trips(self._cancel_send(keys=keys, args=[mac]))
+
+    async def take_attempt(self, phone: str, *, source: str = "") -> Attempt:
+        keys = [LOGIN_CODE_KEY + phone_tag(phone), LOGIN_LOCK_KEY + phone_source(phone, source)]
         status, mac, wait = await self._trips(
-            self._take_attempt(
-                keys=[LOGIN_CODE_KEY + tag, LOGIN_LOCK_KEY + tag], args=[self.policy.code_max_tries]
-            )
+            self._take_attempt(keys=keys, args=[self.policy.code_max_tries])
         )
         return Attempt(status, mac, int(wait) / 1000)
 
-    async def consume_code(self, phone: str, mac: str) -> bool:
-        tag = phone_tag(phone)
-        keys = [LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag]
+    async def refund_attempt(self, phone: str, mac: str) -> None:
+        await self._trips(self._refund_attempt(keys=[LOGIN_CODE_KEY + phone_tag(phone)], args=[mac]))
+
+    async def consume_code(self, phone: str, mac: str, *, source: str = "") -> bool:
+        keys = [LOGIN_CODE_KEY + phone_tag(phone), LOGIN_FAIL_KEY + phone_source(phone, source)]
         return bool(await self._trips(self._consume_code(keys=keys, args=[mac])))
 
-    async def record_failure(self, phone: str) -> bool:
-        tag, policy = phone_tag(phone), self.policy
+    async def record_failure(self, phone: str, *, source: str = "") -> bool:
+        policy = self.policy
         locked = await self._trips(
             self._record_failure(
-                keys=[LOGIN_CODE_KEY + tag, LOGIN_FAIL_KEY + tag, LOGIN_LOCK_KEY + tag],
+                keys=[
+                    LOGIN_CODE_KEY + phone_tag(phone),
+                    LOGIN_FAIL_KEY + phone_source(phone, source),
+                    LOGIN_LOCK_KEY + phone_source(phone, source),
+                ],
                 args=[
                     policy.code_max_tries,
                     policy.phone_max_failures,

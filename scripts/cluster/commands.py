@@ -61,6 +61,11 @@ def _prepare_run_dir(cfg: ClusterConfig) -> None:
         raise LaunchError(f"run dir path too long for a unix socket: {cfg.run_dir}")
     for sub in ("logs", "nginx/tmp"):
         (cfg.run_dir / sub).mkdir(parents=True, exist_ok=True)
+    # supervisord opens its own log before it sets its umask (077): made
+    # here, ours only.  Logs of an earlier run, made before that umask, too.
+    (cfg.log_dir / "supervisord.log").touch(0o600)
+    for log in cfg.log_dir.iterdir():
+        log.chmod(0o600)
 
 
 def _check_ports_free(cfg: ClusterConfig, running: bool) -> None:

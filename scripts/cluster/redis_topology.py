@@ -113,6 +113,9 @@ def processes(
     return found
 
 
+MAXMEMORY = "256mb"  # about a million sessions (236 bytes each) with room for codes
+
+
 def render_server(topology: str, proc: RedisProcess, *, password: str, master_port: int) -> str:
     lines = [
         "# Rendered by scripts/cluster/redis_topology.py.",
@@ -130,6 +133,10 @@ def render_server(topology: str, proc: RedisProcess, *, password: str, master_po
         "appendonly yes",
         "appendfsync everysec",
         'save ""',
+        # A bound on what anyone can make Redis hold.  Past it nothing is
+        # evicted: new codes and logins fail (503), sessions go on.
+        f"maxmemory {MAXMEMORY}",
+        "maxmemory-policy noeviction",
     ]
     if topology != "single":
         # A replica's first sync (and an old master's, back as a replica)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -41,6 +42,8 @@ def locust(
             "-u", str(users), "-r", str(spawn_rate),
             "-t", f"{duration}s",
             "--csv", str(prefix),
+            # Each route's counts second by second too (failures_between).
+            "--csv-full-history",
             "--html", f"{prefix}.html",
             # Failures are what we count, not a reason for locust to fail.
             "--exit-code-on-error", "0",
@@ -62,6 +65,24 @@ def locust(
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def failures_between(prefix: Path, name: str, start: float, end: float) -> tuple[int, int]:
+    """(requests, failures) locust counted for ``name`` (a route) from
+    ``start`` to ``end`` (Unix time), widened to the whole seconds of its
+    history, which holds running totals."""
+    before = after = (0, 0)
+    with open(f"{prefix}_stats_history.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Name"] != name:
+                continue
+            totals = (int(row["Total Request Count"]), int(row["Total Failure Count"]))
+            if int(row["Timestamp"]) <= start:
+                before = totals
+            after = totals
+            if int(row["Timestamp"]) >= end:
+                break
+    return after[0] - before[0], after[1] - before[1]
 
 
 def parse_fault_run_args(

@@ -9,14 +9,20 @@ from typing import Any
 from scripts.cluster import ClusterConfig, clean, down, new_run_dir, up
 
 
+def load_limits(**kwargs: Any) -> dict[str, Any]:
+    """``kwargs`` for a ClusterConfig that takes a load from one address:
+    nginx's per-address login limit and the cluster's SMS budget lifted
+    (every locust user, every test, is 127.0.0.1)."""
+    kwargs.setdefault("login_rate", "10000r/s")
+    kwargs["node_env"] = {"SMS_PER_MINUTE": "1000000", **kwargs.get("node_env", {})}
+    return kwargs
+
+
 @contextlib.contextmanager
 def throwaway(store: str, *, nodes: int, name: str, **kwargs: Any) -> Iterator[ClusterConfig]:
-    """A running cluster with ``store`` sessions.  Every locust user is
-    127.0.0.1: nginx's per-address login limit is lifted."""
+    """A running cluster with ``store`` sessions, load limits lifted."""
     run_dir = new_run_dir(name)
-    cfg = ClusterConfig.on_free_ports(
-        run_dir, nodes=nodes, session_store=store, login_rate="10000r/s", **kwargs
-    )
+    cfg = ClusterConfig.on_free_ports(run_dir, nodes=nodes, session_store=store, **load_limits(**kwargs))
     try:
         up(cfg, quiet=True)
         yield cfg

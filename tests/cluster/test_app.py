@@ -4,48 +4,14 @@ the middleware order, request-scoped users, and the error envelope."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
-from node.app import create_app
 from node.routes import PATHS
-from node.settings import Settings
-from scripts.cluster import ClusterConfig
 from scripts.lab.journey import walk_login
+from tests.conftest import Client, MakeClient
 from tests.helpers import random_phone
-
-Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[..., Awaitable[Client]]
-
-
-@pytest.fixture
-async def make_client(redis_cluster: ClusterConfig) -> AsyncIterator[MakeClient]:
-    clients: list[Client] = []
-
-    async def make(
-        session_store: str = "redis", setup: Callable[[web.Application], None] | None = None, **kw: object
-    ) -> Client:
-        settings = Settings(
-            node_name="inproc",
-            session_store=session_store,  # type: ignore[arg-type]
-            redis_url=redis_cluster.effective_redis_url(),
-            database_url=redis_cluster.effective_database_url(),
-            **kw,  # type: ignore[arg-type]
-        )
-        app = create_app(settings)
-        if setup:
-            setup(app)
-        client = TestClient(TestServer(app))
-        await client.start_server()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
 
 
 async def log_in(client: Client) -> tuple[str, int]:

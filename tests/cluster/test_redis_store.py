@@ -12,6 +12,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from node.models import UserDTO
+from node.outages import SESSION_STORE_DOWN
 from node.redis_client import RedisClient
 from node.sessions import (
     LOGIN_CODE_KEY,
@@ -181,3 +182,23 @@ async def test_a_connection_closed_under_a_request_is_the_store_out_of_reach_not
         monkeypatch.setattr(client, "pipeline", bug)
         with pytest.raises(type(error), match=str(error)):
             await store.save_user(session_id(new_token()), ALICE)
+
+
+@pytest.mark.one_server
+async def test_at_maxmemory_sessions_go_on_and_new_state_is_an_outage(client: RedisClient) -> None:
+    # The Redis `make up` starts has a maxmemory and evicts nothing: past it
+    # nobody is logged out, and what needs memory fails as an outage (503).
+    assert (await client.config_get("maxmemory-policy"))["maxmemory-policy"] == "noeviction"
+    limit = (await client.config_get("maxmemory"))["maxmemory"]
+    assert int(limit) > 0
+    store, sid = store_for(client), session_id(new_token())
+    await store.save_user(sid, ALICE)
+    await client.config_set("maxmemory", "1")
+    try:
+        assert await store.load_user(sid) == ALICE
+        with pytest.raises(SESSION_STORE_DOWN):
+            await guard_for(client).save_code(random_phone(), "mac")
+        with pytest.raises(SESSION_STORE_DOWN):
+            await store.save_user(session_id(new_token()), ALICE)
+    finally:
+        await client.config_set("maxmemory", limit)

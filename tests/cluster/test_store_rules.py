@@ -202,3 +202,73 @@ async def test_ending_sessions_ends_those_and_no_other(make) -> None:  # type: i
     assert [await store.load_user(sid) for sid in mine] == [None, None, None]
     assert await store.load_user(theirs) == bob
     assert (await store.end_sessions([]), await store.live_sessions([])) == (0, [])
+
+
+async def test_guesses_from_one_address_never_lock_the_owner_out(make) -> None:  # type: ignore[no-untyped-def]
+    # Whoever knows the phone number can make it get codes and guess at them:
+    # the lock that stops the guessing is theirs, not the owner's.
+    guard, _ = make(Clock(), code_max_tries=5, phone_max_failures=10, send_interval=0)
+    phone = random_phone()
+    for i in range(10):
+        if i % 5 == 0:
+            assert await guard.save_code(phone, f"attacker-{i}", source="10.0.0.66") is None
+        await guard.take_attempt(phone, source="10.0.0.66")
+        await guard.record_failure(phone, source="10.0.0.66")
+    assert (await guard.take_attempt(phone, source="10.0.0.66")).status == "locked"
+    refused = await guard.save_code(phone, "attacker-new", source="10.0.0.66")
+    assert refused is not None and refused.reason == "locked"
+    assert await guard.save_code(phone, "owner", source="10.0.0.7") is None  # the owner's fresh code
+    attempt = await guard.take_attempt(phone, source="10.0.0.7")
+    assert attempt.status == "judge" and await guard.consume_code(phone, attempt.mac, source="10.0.0.7")
+
+
+async def test_one_address_cannot_use_up_a_phones_codes_but_all_of_them_are_bounded(make) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    guard, _ = make(clock, send_interval=0, send_per_hour=100, send_per_day=3, phone_sends_per_day=5)
+    phone = random_phone()
+    for i in range(3):
+        assert await guard.save_code(phone, f"a{i}", source="10.0.0.66") is None
+    refused = await guard.save_code(phone, "a3", source="10.0.0.66")
+    assert refused is not None and refused.reason == "day"
+    assert await guard.save_code(phone, "owner1", source="10.0.0.7") is None  # another address
+    assert await guard.save_code(phone, "owner2", source="10.0.0.7") is None
+    refused = await guard.save_code(phone, "b", source="10.0.0.8")  # 5 a day, whoever asks
+    assert refused is not None and refused.reason == "phone-day" and refused.retry_after > 86000
+
+
+async def test_the_cluster_sends_at_most_its_budget_a_minute(make) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    # The start of a minute no other test sends in (the Redis database is shared).
+    clock.now = 60.0 * (40_000_000 + int(random_phone()) % 10**6)
+    guard, _ = make(clock, sms_per_minute=3)
+    phones = [random_phone() for _ in range(4)]
+    for phone in phones[:3]:
+        assert await guard.save_code(phone, "m") is None
+    clock.now += 10
+    refused = await guard.save_code(phones[3], "m")
+    assert refused is not None and (refused.reason, refused.retry_after) == ("busy", 50)
+    assert (await guard.take_attempt(phones[3])).status == "none"  # refused: nothing kept
+    clock.now += 50  # the next minute
+    assert await guard.save_code(phones[3], "m") is None
+
+
+async def test_a_cancelled_send_is_no_send_and_leaves_no_code(make) -> None:  # type: ignore[no-untyped-def]
+    guard, _ = make(Clock(), send_interval=60, send_per_hour=1)
+    phone = random_phone()
+    assert await guard.save_code(phone, "lost", source="10.0.0.7") is None
+    await guard.cancel_send(phone, "lost", source="10.0.0.7")
+    assert (await guard.take_attempt(phone, source="10.0.0.7")).status == "none"
+    assert await guard.save_code(phone, "sent", source="10.0.0.7") is None  # no interval, no hour used
+
+
+async def test_a_refunded_try_is_not_counted_and_a_used_code_never_comes_back(make) -> None:  # type: ignore[no-untyped-def]
+    guard, _ = make(Clock(), code_max_tries=2)
+    phone = random_phone()
+    assert await guard.save_code(phone, "mac") is None
+    for _ in range(5):  # five logins our outage cut short
+        assert (await guard.take_attempt(phone)).status == "judge"
+        await guard.refund_attempt(phone, "mac")
+    assert (await guard.take_attempt(phone)).status == "judge"
+    assert await guard.consume_code(phone, "mac")
+    await guard.refund_attempt(phone, "mac")
+    assert (await guard.take_attempt(phone)).status == "none"

@@ -1,0 +1,250 @@
+""" "Log out everywhere" ends every session that exists when it answers
+success, whatever a login racing it is doing, and a failed attempt can be
+retried to the same end.  A login is paused at each of its steps (the real
+app in this process, on the test cluster's Redis and Postgres), and each
+store is made to fail at each step of both."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+import redis.exceptions
+
+from node import db
+from node.routes import PATHS
+from node.typedefs import GUARD, STORE
+from scripts.lab.journey import read_sms, send_code
+from tests.conftest import Client, MakeClient
+from tests.helpers import random_phone, wait_for
+
+STEPS = ("user found", "row written", "session stored", "code taken")
+# Inside the login's transaction, which holds the user's row: a logout-all waits for it.
+HOLDING_THE_ROW = STEPS[1:]
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> Client:
+    # Two codes for one phone within a minute: no send interval here.
+    return await make_client(send_interval=0)
+
+
+async def code_for(client: Client, phone: str) -> str:
+    base = str(client.make_url("")).rstrip("/")
+    assert (await send_code(client.session, base, phone)).status == 200
+    return str((await read_sms(client.session, base, phone)).body["data"]["code"])
+
+
+async def login(client: Client, phone: str, code: str) -> tuple[int, dict[str, Any]]:
+    resp = await client.post(PATHS["user.login"], json={"phone": phone, "code": code})
+    return resp.status, await resp.json()
+
+
+async def logged_in(client: Client, phone: str) -> str:
+    status, body = await login(client, phone, await code_for(client, phone))
+    assert status == 200, body
+    return str(body["data"])
+
+
+async def logout_all(client: Client, token: str) -> tuple[int, dict[str, Any]]:
+    resp = await client.post(PATHS["user.logout.all"], headers={"authorization": token})
+    return resp.status, await resp.json()
+
+
+async def me(client: Client, token: str) -> int:
+    return (await client.get(PATHS["user.me"], headers={"authorization": token})).status
+
+
+def pause_at(
+    step: str, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> tuple[asyncio.Event, asyncio.Event]:
+    """Make the next login stop after ``step``: (reached, release)."""
+    reached, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        reached.set()
+        await release.wait()
+
+    def after(call: Callable[..., Any]) -> Callable[..., Any]:
+        async def paused(*args: Any, **kwargs: Any) -> Any:
+            result = await call(*args, **kwargs)
+            await hold()
+            return result
+
+        return paused
+
+    if step == "user found":
+        monkeypatch.setattr(db, "find_or_create_user", after(db.find_or_create_user))
+    elif step == "row written":
+        real = db.new_session
+
+        @contextlib.asynccontextmanager
+        async def new_session(*args: Any, **kwargs: Any) -> AsyncIterator[list[str]]:
+            async with real(*args, **kwargs) as others:
+                await hold()
+                yield others
+
+        monkeypatch.setattr(db, "new_session", new_session)
+    elif step == "session stored":
+        store = client.app[STORE]
+        monkeypatch.setattr(store, "save_user", after(store.save_user))
+    else:
+        guard = client.app[GUARD]
+        monkeypatch.setattr(guard, "consume_code", after(guard.consume_code))
+    return reached, release
+
+
+async def waiting_for_a_row_lock(pg: asyncpg.Connection) -> bool:
+    """Whether a query of the in-process app waits for a lock."""
+    waiting = await pg.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'inproc'"
+    )
+    return bool(waiting)
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_a_login_racing_logout_all_at_any_step_leaves_no_session_it_cannot_end(
+    client: Client, pg: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    phone = random_phone()
+    first = await logged_in(client, phone)
+    code = await code_for(client, phone)
+    reached, release = pause_at(step, client, monkeypatch)
+    second = asyncio.create_task(login(client, phone, code))
+    await asyncio.wait_for(reached.wait(), 10)
+    everywhere = asyncio.create_task(logout_all(client, first))
+    if step in HOLDING_THE_ROW:
+        # The login holds the user's row: logout-all waits for it to finish.
+        await wait_for(lambda: waiting_for_a_row_lock(pg), what="logout-all to wait for the login")
+        assert not everywhere.done()
+    else:
+        await asyncio.wait_for(asyncio.shield(everywhere), 10)
+    release.set()
+    (status, body), (out_status, out) = await asyncio.gather(second, everywhere)
+    monkeypatch.undo()
+    assert (status, out_status) == (200, 200), (body, out)
+    token = str(body["data"])
+    assert await me(client, first) == 401
+    if step in HOLDING_THE_ROW:
+        # Logged in before logout-all answered: ended with the rest.
+        assert out["data"]["ended"] == 2
+        assert await me(client, token) == 401
+    else:
+        # Logged in after it answered: alive, and the next logout-all ends it.
+        assert out["data"]["ended"] == 1
+        assert await me(client, token) == 200
+        assert await logout_all(client, token) == (200, {"success": True, "data": {"ended": 1}})
+        assert await me(client, token) == 401
+
+
+def failing(error: BaseException) -> Callable[..., Any]:
+    async def fail(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return fail
+
+
+def failing_block(error: BaseException) -> Callable[..., Any]:
+    """A stand-in for one of db's transaction blocks that fails as it opens."""
+
+    @contextlib.asynccontextmanager
+    async def block(*args: Any, **kwargs: Any) -> AsyncIterator[list[str]]:
+        raise error
+        yield []  # never reached: a generator, for asynccontextmanager
+
+    return block
+
+
+PG_DOWN = asyncpg.ConnectionDoesNotExistError("the database went away")
+REDIS_DOWN = redis.exceptions.ConnectionError("the session store went away")
+
+
+@pytest.mark.parametrize("where", ["postgres before", "session store", "postgres at commit"])
+async def test_a_logout_all_that_failed_is_retried_to_the_same_end(
+    client: Client, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    phone = random_phone()
+    tokens = [await logged_in(client, phone) for _ in range(3)]
+    if where == "postgres before":
+        monkeypatch.setattr(db, "all_sessions", failing_block(PG_DOWN))
+    elif where == "session store":
+        monkeypatch.setattr(client.app[STORE], "end_sessions", failing(REDIS_DOWN))
+    else:
+        real = db.all_sessions
+
+        @contextlib.asynccontextmanager
+        async def lost_commit(*args: Any, **kwargs: Any) -> AsyncIterator[list[str]]:
+            async with real(*args, **kwargs) as sids:
+                yield sids
+                raise PG_DOWN  # after the store ended them: the rows stay
+
+        monkeypatch.setattr(db, "all_sessions", lost_commit)
+    status, body = await logout_all(client, tokens[0])
+    assert status == 503, body
+    monkeypatch.undo()
+    alive = [t for t in tokens if await me(client, t) == 200]
+    if alive:
+        status, body = await logout_all(client, alive[0])
+        assert (status, body["data"]["ended"]) == (200, len(alive))
+    else:  # the store ended them all: the rows a retry needs are gone with them
+        assert where == "postgres at commit"
+    assert [await me(client, t) for t in tokens] == [401, 401, 401]
+
+
+@pytest.mark.parametrize(
+    ("step", "error"),
+    [
+        ("user found", PG_DOWN),
+        ("row written", PG_DOWN),
+        ("session stored", REDIS_DOWN),
+        ("code taken", REDIS_DOWN),
+    ],
+)
+async def test_a_login_that_failed_for_a_store_leaves_no_session_and_the_code_still_works(
+    client: Client, monkeypatch: pytest.MonkeyPatch, step: str, error: BaseException
+) -> None:
+    phone = random_phone()
+    code = await code_for(client, phone)
+    if step == "user found":
+        monkeypatch.setattr(db, "find_or_create_user", failing(error))
+    elif step == "row written":
+        monkeypatch.setattr(db, "new_session", failing_block(error))
+    elif step == "session stored":
+        monkeypatch.setattr(client.app[STORE], "save_user", failing(error))
+    else:
+        monkeypatch.setattr(client.app[GUARD], "consume_code", failing(error))
+    for _ in range(6):  # more than the code's tries: none of them was the user's
+        status, body = await login(client, phone, code)
+        assert status == 503, body
+    monkeypatch.undo()
+    status, body = await login(client, phone, code)
+    assert status == 200, body
+    token = str(body["data"])
+    # The failed logins left nothing behind: logout-all ends exactly this one.
+    assert await logout_all(client, token) == (200, {"success": True, "data": {"ended": 1}})
+
+
+async def test_a_logout_with_the_database_down_still_ends_the_session(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await logged_in(client, random_phone())
+    monkeypatch.setattr(db, "end_sessions", failing(PG_DOWN))
+    resp = await client.post(PATHS["user.logout"], headers={"authorization": token})
+    assert (resp.status, await resp.json()) == (200, {"success": True})
+    assert await me(client, token) == 401
+
+
+async def test_a_code_that_could_not_be_sent_is_no_send(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phone = random_phone()
+    monkeypatch.setattr(db, "record_sms", failing(PG_DOWN))
+    base = str(client.make_url("")).rstrip("/")
+    for _ in range(6):  # more than an hour's sends
+        assert (await send_code(client.session, base, phone)).status == 503
+    monkeypatch.undo()
+    assert (await send_code(client.session, base, phone)).status == 200
