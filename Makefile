@@ -11,11 +11,12 @@ PY      := .venv/bin/python
 CLUSTER := $(PY) -m scripts.cluster
 
 .DEFAULT_GOAL := help
-.PHONY: help settings setup setup-dev up down status logs stop-node start-node restart rolling-restart clean
+.PHONY: help settings setup setup-dev up try down status logs stop-node start-node restart rolling-restart clean
 .PHONY: lint test chaos demo loadtest loadtest-ui loadtest-compare compare bench failover
 
+# A description fits in 100 columns beside the longest name (tests/unit/test_makefile.py).
 help: ## this list
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s  %s\n", $$1, $$2}'
 
 settings: ## every setting: variable, default, meaning
 	@$(PY) -m scripts.cluster settings
@@ -23,11 +24,14 @@ settings: ## every setting: variable, default, meaning
 setup: ## install what `make up` needs (apt packages, .venv)
 	@bash scripts/setup.sh
 
-setup-dev: ## install what `make test` needs as well
+setup-dev: ## install what `make test` needs as well, beside it
 	@bash scripts/setup.sh --dev
 
 up: setup ## start the cluster, or apply changed settings (make settings lists them)
 	@$(CLUSTER) up
+
+try: ## the seed's journey on the running cluster: SMS, login, /user/me per node
+	@$(PY) -m scripts.walkthrough
 
 down: ## stop everything `make up` started
 	@if [ -x $(PY) ]; then $(CLUSTER) down; fi
@@ -47,12 +51,13 @@ start-node: ## start it again: make start-node NODE=2
 restart: ## restart the nodes at once (after editing node/)
 	@$(CLUSTER) restart
 
-rolling-restart: ## restart the nodes one by one, each drained from nginx first: no request lost
+rolling-restart: ## restart the nodes one by one, each drained first: no request lost
 	@$(CLUSTER) rolling-restart
 
 clean: down ## stop, then delete the run dir (Postgres and Redis data included)
 	@# Without the venv nothing can run: the run dir is only files (RUN_DIR's default is .run).
-	@if [ -x $(PY) ]; then $(CLUSTER) clean; else rm -rf "$${RUN_DIR:-.run}"; fi
+	@if [ -x $(PY) ]; then $(CLUSTER) clean; \
+	  else rm -rf "$${RUN_DIR:-.run}" && echo "==> deleted $${RUN_DIR:-.run}"; fi
 
 lint: setup-dev ## ruff and mypy
 	@.venv/bin/ruff check node scripts tests loadtest
@@ -69,7 +74,7 @@ DURATION ?=
 STORES   ?= redis,memory
 STRATEGIES ?= memory,sticky,replicated,redis
 
-chaos: setup-dev ## users keep going while a node, every node, then Redis are killed: one table
+chaos: setup-dev ## users keep on while a node, every node, then Redis are killed: one table
 	@$(PY) -m scripts.chaos --stores $(STORES) --users $(or $(USERS),30) --duration $(or $(DURATION),60)
 
 demo: setup ## the seed's story in the terminal: the bug (memory), then the fix (Redis)
@@ -77,21 +82,21 @@ demo: setup ## the seed's story in the terminal: the bug (memory), then the fix 
 
 SPAWN_RATE ?= 10
 
-loadtest: setup-dev ## locust against the running cluster (USERS=20 SPAWN_RATE=10 DURATION=30); reports/
+loadtest: setup-dev ## locust on the running cluster (USERS=20 SPAWN_RATE=10 DURATION=30)
 	@$(PY) -m scripts.loadrun loadtest --users $(or $(USERS),20) --spawn-rate $(SPAWN_RATE) \
 	  --duration $(or $(DURATION),30)
 
 loadtest-ui: setup-dev ## locust's web UI on http://127.0.0.1:8089, against the running cluster
 	@$(PY) -m scripts.loadrun ui
 
-loadtest-compare: setup-dev ## the same load on a redis-mode and a memory-mode throwaway cluster, side by side
+loadtest-compare: setup-dev ## one load on a redis-mode and a memory-mode cluster of its own, side by side
 	@$(PY) -m scripts.loadrun compare --users $(or $(USERS),20) --duration $(or $(DURATION),30)
 
 compare: setup-dev ## every strategy through the same load, node2 killed mid-run: one table
 	@$(PY) -m scripts.compare --users $(or $(USERS),20) --duration $(or $(DURATION),30) \
 	  --strategies $(STRATEGIES)
 
-bench: setup-dev ## wrk on GET /user/me by mode, hop and Redis topology; logins a second; bytes a session
+bench: setup-dev ## wrk on GET /user/me by mode, hop, Redis topology; logins/s; bytes a session
 	@$(PY) -m scripts.bench $(BENCH_ARGS)
 
 failover: setup-dev ## the Redis master stopped under users, on Sentinel and on Redis Cluster

@@ -13,3 +13,7 @@ OTHER = "other"
 # The chances of the two loss rates, counted beside the classes.
 SESSION_CHECKS = "session checks"  # requests sent with a token believed valid
 CODE_CHECKS = "code checks"  # logins tried with a code the phone had just received
+
+# nginx's answer (nginx/nginx.conf.template) when a client address goes over
+# LOGIN_RATE: counted apart from the node's own 429s (its per-phone rules).
+NGINX_RATE_LIMITED = "too many requests from this address: slow down"

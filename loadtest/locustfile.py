@@ -15,8 +15,12 @@ sometimes logging out and starting again.  A failure is one of:
 - ``other``: anything else unexpected.
 
 The paths come from the node's route table, not retyped.  At the end of a
-run the classes and the spread of requests over the nodes (``X-Node``) are
-written as JSON to ``$LOADTEST_SUMMARY`` (if set) for ``loadtest/report.py``.
+run the totals, the classes and the spread of requests over the nodes
+(``X-Node``) are written as JSON to ``$LOADTEST_SUMMARY`` (if set) for
+``loadtest/report.py``.  The totals are locust's own, taken here at the
+end (locust writes its CSV once a second and not at the end: it misses up
+to the last second), and the spread is counted from the request events
+locust counts, so the two add up.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from loadtest.classes import (
     CODE_CHECKS,
     CODE_LOST,
     CONNECTION_ERROR,
+    NGINX_RATE_LIMITED,
     OTHER,
     SERVER_ERROR,
     SESSION_CHECKS,
@@ -51,6 +56,8 @@ SHOP_IDS = (1, 2, 3, 4)
 
 server_errors: collections.Counter[str] = collections.Counter()  # by status: 502, 503, ...
 nodes: collections.Counter[str] = collections.Counter()
+# nginx's own 429s by route: the client address went over LOGIN_RATE (counted in "other").
+rate_limited: collections.Counter[str] = collections.Counter()
 # Each failure class, and the chances of the loss rates ("session checks":
 # requests sent with a token believed valid; "code checks": logins tried
 # with a code the phone had just received), second by second (Unix time),
@@ -153,8 +160,6 @@ class SessionUser(FastHttpUser):
         with self.client.request(
             method, url, name=name or path, headers=headers, json=json_body, catch_response=True
         ) as resp:
-            node = resp.headers.get("X-Node") if resp.headers else None
-            nodes[node or "(none)"] += 1
             message = ""
             if resp.status_code and resp.text and resp.status_code >= 400:
                 try:
@@ -171,6 +176,8 @@ class SessionUser(FastHttpUser):
             timeline[kind][second] += 1
             if kind == SERVER_ERROR:
                 server_errors[str(resp.status_code)] += 1
+            if resp.status_code == 429 and message == NGINX_RATE_LIMITED:
+                rate_limited[path] += 1
             resp.failure(kind)
             if kind == SESSION_LOST:
                 self.token = None
@@ -188,12 +195,24 @@ class SessionUser(FastHttpUser):
         return str(json.loads(self._last_body)["data"])
 
 
+@events.request.add_listener
+def count_node(response: Any = None, **_: Any) -> None:
+    """The node of every request locust counts, from the event it counts it by."""
+    headers = getattr(response, "headers", None)
+    nodes[(headers.get("X-Node") if headers else None) or "(none)"] += 1
+
+
 @events.test_stop.add_listener
 def write_summary(environment: Any, **_: Any) -> None:
     path = os.environ.get("LOADTEST_SUMMARY")
     if not path:
         return
+    total = environment.stats.total
     summary = {
+        "requests": total.num_requests,
+        "rps": total.total_rps,
+        "percentiles_ms": {str(p): total.get_response_time_percentile(p) for p in (0.5, 0.95, 0.99)},
+        "rate_limited": sum(rate_limited.values()),
         "server_errors": dict(sorted(server_errors.items())),
         "nodes": dict(sorted(nodes.items())),
         "timeline": {name: dict(sorted(counts.items())) for name, counts in timeline.items()},

@@ -1,17 +1,16 @@
-"""What one locust run measured: read from its CSV and the locustfile's summary.
+"""What one locust run measured: read from the locustfile's summary.
 
 Used by `make chaos` (and the load-test targets) to print one table.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import math
 from pathlib import Path
 
-from loadtest.classes import CODE_CHECKS, SERVER_ERROR, SESSION_CHECKS, SESSION_LOST
+from loadtest.classes import CODE_CHECKS, OTHER, SERVER_ERROR, SESSION_CHECKS, SESSION_LOST
 
 
 @dataclasses.dataclass
@@ -22,10 +21,11 @@ class Run:
     p95: float
     p99: float
     server_errors: dict[str, int]  # by HTTP status
-    nodes: dict[str, int]
+    nodes: dict[str, int]  # by X-Node; adds up to requests
     # Each failure class, and "session checks" / "code checks" (the chances
     # of the loss rates): Unix second -> count.  Every other count is a sum.
     timeline: dict[str, dict[int, int]]
+    rate_limited: int = 0  # nginx's 429s (LOGIN_RATE), among "other"
 
     def total(self, name: str, start: float = -math.inf, end: float = math.inf) -> int:
         """A class's (or chances') count in [start, end) Unix time."""
@@ -42,21 +42,23 @@ class Run:
         text = f"{self.total(kind):,}"
         if kind == SERVER_ERROR and self.server_errors:
             text += " (" + ", ".join(f"{n} × {status}" for status, n in self.server_errors.items()) + ")"
+        if kind == OTHER and self.rate_limited:
+            text += f" ({self.rate_limited:,} × nginx's 429, LOGIN_RATE)"
         return text
 
     @classmethod
-    def read(cls, csv_prefix: Path, summary: Path) -> Run:
-        with open(f"{csv_prefix}_stats.csv", newline="") as handle:
-            total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
+    def read(cls, summary: Path) -> Run:
         extra = json.loads(summary.read_text())
+        percentiles = extra["percentiles_ms"]
         return cls(
-            requests=int(total["Request Count"]),
-            rps=float(total["Requests/s"]),
-            p50=float(total["50%"]),
-            p95=float(total["95%"]),
-            p99=float(total["99%"]),
+            requests=int(extra["requests"]),
+            rps=float(extra["rps"]),
+            p50=float(percentiles["0.5"]),
+            p95=float(percentiles["0.95"]),
+            p99=float(percentiles["0.99"]),
             server_errors={k: int(v) for k, v in extra["server_errors"].items()},
             nodes=dict(extra["nodes"]),
+            rate_limited=int(extra["rate_limited"]),
             timeline={
                 name: {int(second): int(n) for second, n in counts.items()}
                 for name, counts in extra["timeline"].items()

@@ -82,6 +82,16 @@ def document() -> dict[str, Any]:
                         "data": {"type": "object"},
                     },
                 },
+                "XrayEntry": {
+                    "type": "object",
+                    "required": ["key", "ttlMs", "fields"],
+                    "properties": {
+                        "key": {"type": "string", "description": "the key as stored"},
+                        "type": {"type": "string", "description": "its Redis type (redis mode)"},
+                        "ttlMs": {"type": "integer", "description": "ms left"},
+                        "fields": {"type": "object"},
+                    },
+                },
                 "User": {
                     "type": "object",
                     "required": ["id", "nickName", "icon"],
@@ -310,6 +320,56 @@ def document() -> dict[str, Any]:
                         ),
                         "400": _fail("invalid phone number"),
                         "404": _fail("no SMS has been sent to this phone"),
+                        "503": _STORE_DOWN,
+                    },
+                }
+            },
+            "/dev/xray": {
+                "get": {
+                    "summary": (
+                        "What this node holds (its memory) and, in redis mode, the shared keys of a phone "
+                        "and of the caller's session, with their TTLs: the demo page's X-ray. "
+                        "Never a code, a token or a code's HMAC"
+                    ),
+                    "parameters": [
+                        {"name": "phone", "in": "query", "required": True, "schema": phone},
+                        {
+                            "name": "X-Xray-Token",
+                            "in": "header",
+                            "required": False,
+                            "description": (
+                                "the caller's own token: selects its session's entry without pushing its "
+                                "TTL back (a token in `authorization` is pushed back, as on every request)"
+                            ),
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                        },
+                    ],
+                    "responses": {
+                        "200": _ok(
+                            {
+                                "type": "object",
+                                "required": ["node", "store", "memory"],
+                                "properties": {
+                                    "node": {"type": "string"},
+                                    "store": {"type": "string"},
+                                    "memory": {
+                                        "type": "object",
+                                        "required": ["codes", "sessions", "other", "entries"],
+                                        "properties": {
+                                            "codes": {"type": "integer"},
+                                            "sessions": {"type": "integer"},
+                                            "other": {"type": "integer"},
+                                            "entries": {
+                                                "type": "array",
+                                                "items": {"$ref": _REF + "XrayEntry"},
+                                            },
+                                        },
+                                    },
+                                    "redis": {"type": "array", "items": {"$ref": _REF + "XrayEntry"}},
+                                },
+                            }
+                        ),
+                        "400": _fail("invalid phone number, or an X-Xray-Token that is not a token"),
                         "503": _STORE_DOWN,
                     },
                 }

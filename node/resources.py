@@ -26,7 +26,7 @@ from .sessions import (
     TTLDict,
 )
 from .settings import mask_password
-from .typedefs import GUARD, METRICS, PG, POLICY, REDIS, REPLICA, SETTINGS, STORE
+from .typedefs import GUARD, MEMORY, METRICS, PG, POLICY, REDIS, REPLICA, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ async def login_state_ctx(app: web.Application) -> AsyncIterator[None]:
         else:
             data = TTLDict()
         guard, store = MemoryLoginGuard(policy, data), MemorySessionStore(policy, data)
+        app[MEMORY] = data
         await data.start()  # caught up (replicated) before this node serves anyone
     guard.metrics = store.metrics = app[METRICS]
     app[GUARD], app[STORE] = guard, store

@@ -11,7 +11,7 @@ import functools
 
 from aiohttp import web
 
-from . import replication, views
+from . import replication, views, xray
 from .sessions.replicated import REPLICATION_PATH
 
 ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
@@ -27,6 +27,7 @@ ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("healthz", "GET", "/healthz", views.healthz),
     ("readyz", "GET", "/readyz", views.readyz),
     ("dev.sms.latest", "GET", "/dev/sms/latest", views.latest_sms),
+    ("dev.xray", "GET", "/dev/xray", xray.xray),
     ("openapi", "GET", "/openapi.json", views.openapi),
 )
 # For the machine's own monitoring: on each node's port, refused by nginx.
@@ -74,7 +75,7 @@ def is_public(path: str) -> bool:
 
 def setup_routes(app: web.Application, *, sms_outbox: bool, peers: bool = False) -> None:
     for name, method, path, handler in ROUTES + OPS_ROUTES + (PEER_ROUTES if peers else ()):
-        if name.startswith("dev.sms") and not sms_outbox:
+        if name.startswith("dev.") and not sms_outbox:  # development only: the outbox's switch
             continue
         if method == "GET":  # and HEAD, which aiohttp answers from the GET handler without a body
             app.router.add_get(path, handler, name=name)

@@ -151,7 +151,7 @@ class Settings:
         "postgresql://postgres@127.0.0.1:5432/sessionlab", "DATABASE_URL", "the Postgres database"
     )
     sms_outbox: bool = setting(
-        True, "SMS_OUTBOX", "`off` removes `GET /dev/sms/latest`, which plays the user's phone"
+        True, "SMS_OUTBOX", "`off` removes `/dev/`: the outbox that plays the phone, and the X-ray"
     )
     login_code_ttl: int = setting(120, "LOGIN_CODE_TTL", "seconds a code lives (the seed's 2 minutes)")
     login_user_ttl: int = setting(

@@ -8,7 +8,7 @@ from aiohttp import web
 from .metrics import Metrics
 from .models import UserDTO
 from .redis_client import RedisClient
-from .sessions import LoginGuard, Policy, ReplicatedDict, SessionStore
+from .sessions import LoginGuard, Policy, ReplicatedDict, SessionStore, TTLDict
 from .settings import Settings
 
 
@@ -26,6 +26,8 @@ REDIS: web.AppKey[RedisClient] = web.AppKey("redis")
 POLICY = web.AppKey("policy", Policy)
 GUARD = web.AppKey("login_guard", LoginGuard)
 STORE = web.AppKey("session_store", SessionStore)
+# The in-process backends' memory (memory and replicated modes only).
+MEMORY = web.AppKey("memory", TTLDict)
 # Present only with SESSION_STORE=replicated: the copy its peers write into.
 REPLICA = web.AppKey("replica", ReplicatedDict)
 METRICS = web.AppKey("metrics", Metrics)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from loadtest.classes import OTHER
 from loadtest.report import Run
 from scripts.cluster import ROOT, VENV_BIN, launcher_setting
-from scripts.lab.loadruns import LOCUSTFILE, local_only, locust, table
+from scripts.lab.loadruns import LOCUSTFILE, local_only, locust, login_rate_note, table
 from scripts.lab.reports import REPORTS, save, stamp
 from scripts.lab.throwaway import throwaway
 
@@ -39,8 +39,9 @@ def loadtest(args: argparse.Namespace) -> int:
     print(
         "\n" + text + f"\n\nsaved {out.relative_to(ROOT)}, {prefix.relative_to(ROOT)}.html and the CSV files"
     )
-    if run.total(OTHER):
-        print("note: 'other' may be nginx's 429 (LOGIN_RATE); for load, raise it: make up LOGIN_RATE=1000r/s")
+    note = login_rate_note(run, args.host, Path(launcher_setting("run_dir", os.environ)))
+    if note:
+        print(note)
     return 0
 
 

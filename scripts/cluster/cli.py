@@ -9,7 +9,7 @@ from pathlib import Path
 
 from node.settings import SettingsError, values_from_env
 from scripts.cluster import commands
-from scripts.cluster.common import ROOT, LaunchError, colour
+from scripts.cluster.common import ROOT, LaunchError, colour, say
 from scripts.cluster.config import ClusterConfig, launcher_setting
 from scripts.cluster.render import COMPOSE_NGINX, render_compose_nginx
 from scripts.cluster.settings_table import settings_table
@@ -66,11 +66,13 @@ def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     values_from_env(ClusterConfig, env)  # a bad value is named, whichever command
     run_dir = Path(launcher_setting("run_dir", env))
     if args.command == "clean":
-        commands.clean(run_dir)
+        commands.clean(run_dir, quiet=False)
         return 0
     if args.command == "down":
         if (run_dir / "cluster.json").exists():
             commands.down(ClusterConfig.load(run_dir))
+        else:
+            say(f"nothing running in {commands.shown(run_dir)}")
         return 0
     # The other commands act on what the last `up` in this run dir started.
     cfg = ClusterConfig.load(run_dir)
@@ -79,9 +81,9 @@ def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.command == "logs":
         return commands.logs(cfg, node=args.node, follow=args.follow, lines=args.lines)
     {
-        "stop-node": lambda: commands.stop_node(cfg, args.index),
-        "start-node": lambda: commands.start_node(cfg, args.index),
-        "restart": lambda: commands.restart(cfg),
+        "stop-node": lambda: commands.stop_node(cfg, args.index, quiet=False),
+        "start-node": lambda: commands.start_node(cfg, args.index, quiet=False),
+        "restart": lambda: commands.restart(cfg, quiet=False),
         "rolling-restart": lambda: commands.rolling_restart(cfg),
     }[args.command]()
     return 0

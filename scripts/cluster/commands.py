@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -106,7 +107,6 @@ async def _start(cfg: ClusterConfig, wait: float) -> None:
 
 def _print_welcome(cfg: ClusterConfig) -> None:
     api = cfg.url + "/api"
-    phone = "13800000001"
     code = """python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["code"])'"""
     # Shows the login's answer (on stderr) and keeps its token; a failed
     # login (memory mode: "wrong code") leaves TOKEN empty.
@@ -114,18 +114,22 @@ def _print_welcome(cfg: ClusterConfig) -> None:
         "python3 -c 'import json,sys; d=json.load(sys.stdin); "
         """print(json.dumps(d), file=sys.stderr); print(d.get("data", ""))'"""
     )
-    body = """'{"phone":"PHONE","code":"'$CODE'"}'""".replace("PHONE", phone)
+    body = """'{"phone":"'$PHONE'","code":"'$CODE'"}'"""
     lines = [
-        f"  curl -s -X POST '{api}/user/code?phone={phone}'; echo; "
-        f"CODE=$(curl -s '{api}/dev/sms/latest?phone={phone}' | {code})",
+        # A new phone each time: a phone may get one code a minute (SECURITY.md).
+        "  PHONE=139$(shuf -i 10000000-99999999 -n 1); "
+        f"curl -s -X POST '{api}/user/code?phone='$PHONE; echo; "
+        f"CODE=$(curl -s '{api}/dev/sms/latest?phone='$PHONE | {code})",
         f"  TOKEN=$(curl -s {api}/user/login -H 'content-type: application/json' -d {body} | {token})",
         f'  for i in 1 2 3; do curl -s {api}/user/me -H "authorization: $TOKEN" -D - '
         "| grep -iE '^(HTTP|x-node)|success'; done",
     ]
     print(
-        f"\n{colour('1;32', 'Cluster ready:')} {cfg.url}  "
-        f"({cfg.nodes} nodes; {cfg.strategy})\n"
-        "Try it (send a code, log in with it, then ask three nodes who you are):\n" + "\n".join(lines) + "\n"
+        f"\n{colour('1;32', 'Cluster ready:')} {cfg.url}  ({cfg.nodes} nodes; {cfg.strategy})\n"
+        f"The page: {cfg.url}/    The journey, explained: make try\n"
+        "Try it by hand (send a code, log in with it, then ask three nodes who you are):\n"
+        + "\n".join(lines)
+        + "\n"
     )
 
 
@@ -133,15 +137,31 @@ def down(cfg: ClusterConfig, *, timeout: float = 60.0, quiet: bool = False) -> N
     pid = supervisord_pid(cfg)
     if pid is None:
         if not quiet:
-            say(f"nothing running in {cfg.run_dir}")
+            say(f"nothing running in {shown(cfg.run_dir)}")
         return
-    if not quiet:
-        say("stopping the cluster")
     if supervisorctl(cfg, "shutdown", check=False).returncode != 0:
         os.kill(pid, signal.SIGTERM)
     asyncio.run(wait_supervisord_gone(cfg, timeout))
     if not quiet:
-        say("stopped")
+        say(f"cluster stopped; its data is kept in {shown(cfg.run_dir)} (make clean deletes it)")
+
+
+def shown(path: Path) -> str:
+    """``path`` as a user would type it: relative to the current dir if under it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def sessions_note(cfg: ClusterConfig) -> str:
+    """What happens to the sessions a node held when it stops, in this mode."""
+    return {
+        "memory": "the sessions it held in memory are gone",
+        "replicated": "the other nodes hold copies of its sessions",
+        "redis": "its sessions are in Redis: none lost",
+    }.get(cfg.session_store, f"sessions in {cfg.session_store}")
+
+
+_COLUMNS = "{:<8} {:<24} {:<9} {:>9} {:>13}  {}"
 
 
 def status(cfg: ClusterConfig) -> int:
@@ -155,20 +175,23 @@ def status(cfg: ClusterConfig) -> int:
 
 
 async def _probe(cfg: ClusterConfig) -> list[str]:
-    """A line per node (ready or down, requests, store errors), and nginx's counters."""
-    lines = [f"{'node':<8} {'address':<24} {'state':<10} {'requests':>9} {'store errors':>13}"]
+    """A line per node (ready, not ready or down; requests; store errors;
+    then why it is not ready or down), and nginx's counters."""
+    lines = [_COLUMNS.format("node", "address", "state", "requests", "store errors", "detail").rstrip()]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         for index, name in enumerate(cfg.node_names(), start=1):
-            counts = ("-", "-")
+            counts, detail = ("-", "-"), ""
             try:
                 async with http.get(cfg.node_url(index) + "/readyz") as resp:
                     body = await resp.json()
-                    state = "ready" if resp.status == 200 else f"not ready {body.get('data')}"
+                    state = "ready" if resp.status == 200 else "not ready"
+                    if resp.status != 200:
+                        detail = json.dumps(body.get("data"))
                 async with http.get(cfg.node_url(index) + "/metrics") as resp:
                     counts = _served_and_errors(await resp.text())
             except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                state = f"down ({type(exc).__name__})"
-            lines.append(f"{name:<8} {cfg.node_url(index):<24} {state:<10} {counts[0]:>9} {counts[1]:>13}")
+                state, detail = "down", type(exc).__name__
+            lines.append(_COLUMNS.format(name, cfg.node_url(index), state, *counts, detail).rstrip())
         try:
             async with http.get(cfg.url + "/nginx_status") as resp:
                 text = " ".join((await resp.text()).split())
@@ -208,22 +231,29 @@ def _check_node(cfg: ClusterConfig, index: int) -> None:
         raise LaunchError(f"NODE must be 1..{cfg.nodes}, not {index}")
 
 
-def stop_node(cfg: ClusterConfig, index: int) -> None:
+def stop_node(cfg: ClusterConfig, index: int, *, quiet: bool = True) -> None:
     _check_node(cfg, index)
     supervisorctl(cfg, "stop", f"nodes:node{index}")
+    if not quiet:
+        say(f"node{index} stopped; nginx sends its requests to the others; {sessions_note(cfg)}")
 
 
-def start_node(cfg: ClusterConfig, index: int, *, timeout: float = 60.0) -> None:
+def start_node(cfg: ClusterConfig, index: int, *, timeout: float = 60.0, quiet: bool = True) -> None:
     _check_node(cfg, index)
     supervisorctl(cfg, "start", f"nodes:node{index}")
     asyncio.run(wait_back(cfg, [f"node{index}"], timeout))
+    if not quiet:
+        say(f"node{index} started, ready and answering through nginx")
 
 
-def restart(cfg: ClusterConfig, *, timeout: float = 60.0) -> None:
+def restart(cfg: ClusterConfig, *, timeout: float = 60.0, quiet: bool = True) -> None:
     """Restart every node (to load edited code) and wait until ready."""
     _check_running(cfg)
     supervisorctl(cfg, "restart", "nodes:*")
     asyncio.run(wait_nodes_ready(cfg, cfg.node_names(), timeout))
+    if not quiet:
+        lost = "; the sessions they held in memory are gone" if cfg.session_store == "memory" else ""
+        say(f"{cfg.nodes} nodes restarted at once and ready{lost}")
 
 
 def rolling_restart(cfg: ClusterConfig, *, timeout: float = 60.0, quiet: bool = False) -> None:
@@ -237,12 +267,21 @@ def rolling_restart(cfg: ClusterConfig, *, timeout: float = 60.0, quiet: bool = 
         supervisorctl(cfg, "stop", f"nodes:{name}")
         supervisorctl(cfg, "start", f"nodes:{name}")
         asyncio.run(wait_back(cfg, [name], timeout))
+    if not quiet:
+        say(f"{cfg.nodes} nodes restarted one by one, each back behind nginx before the next")
 
 
-def clean(run_dir: Path) -> None:
+def clean(run_dir: Path, *, quiet: bool = True) -> None:
     """Delete the run dir, data included; the cluster must be down."""
     run_dir = Path(run_dir).resolve()
     if is_running(ClusterConfig(run_dir=run_dir)):
         raise LaunchError("the cluster is running: `make down` first")
+    existed = run_dir.exists()
     remove_outside_data(run_dir)
     shutil.rmtree(run_dir, ignore_errors=True)
+    if not quiet:
+        say(
+            f"deleted {shown(run_dir)} (configs, logs, Postgres and Redis data)"
+            if existed
+            else f"nothing to delete: no {shown(run_dir)}"
+        )

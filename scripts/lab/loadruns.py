@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import csv
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 from loadtest.classes import CODE_LOST, CONNECTION_ERROR, OTHER, SERVER_ERROR, SESSION_LOST
 from loadtest.report import Run, markdown_table
-from scripts.cluster import ROOT, VENV_BIN
+from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, LaunchError
 from scripts.lab.reports import REPORTS
 
 LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
@@ -57,7 +58,7 @@ def locust(
     def finished() -> Run:
         if proc.wait(timeout=duration + 60) != 0:
             raise RuntimeError(f"locust exited with {proc.returncode}")
-        return Run.read(prefix, Path(f"{prefix}-classes.json"))
+        return Run.read(Path(f"{prefix}-classes.json"))
 
     try:
         yield finished
@@ -65,6 +66,31 @@ def locust(
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def login_rate_note(run: Run, host: str, run_dir: Path) -> str | None:
+    """When nginx's per-address login limit refused some of the load (its own
+    429s, not the node's per-phone rules): the advice to raise LOGIN_RATE,
+    to ten times the rate of the cluster on ``host`` if ``run_dir`` holds it."""
+    if not run.rate_limited:
+        return None
+    note = (
+        f"note: nginx refused {run.rate_limited:,} code or login requests with its per-address limit "
+        "(429, in 'other'); every locust user is 127.0.0.1. For load, raise it"
+    )
+    try:
+        cfg = ClusterConfig.load(run_dir)
+    except (LaunchError, OSError, ValueError, TypeError):
+        cfg = None
+    if cfg is None or urlsplit(host).port != cfg.port:
+        return note + ": make up LOGIN_RATE=<ten times that cluster's rate>"
+    return note + f" (LOGIN_RATE={cfg.login_rate} now): make up LOGIN_RATE={ten_times(cfg.login_rate)}"
+
+
+def ten_times(rate: str) -> str:
+    """A LOGIN_RATE ten times ``rate``, in its unit (requests a second or a minute)."""
+    count, per = re.fullmatch(r"(\d+)(r/[sm])", rate).groups()  # type: ignore[union-attr]
+    return f"{int(count) * 10}{per}"
 
 
 def failures_between(prefix: Path, name: str, start: float, end: float) -> tuple[int, int]:

@@ -1,20 +1,123 @@
 """The teaching demo: the page at / driven in a real browser (Debian's
-Chromium through Playwright, no browser download), and `make demo`."""
+Chromium through Playwright, no browser download), its X-ray endpoint, and
+`make demo`.  The browser tests write the screenshots in docs/."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from node.routes import PATHS
+from node.sessions import LOGIN_CODE_KEY, LOGIN_USER_KEY, phone_tag
+from node.tokens import session_id
+from node.xray import TOKEN_HEADER
 from scripts.cluster import ROOT, ClusterConfig
+from scripts.lab import journey
+from tests.conftest import Client, MakeClient
+from tests.helpers import random_phone
 
 CHROMIUM = Path("/usr/bin/chromium")
-REPORTS = ROOT / "reports"
+DOCS = ROOT / "docs"
+
+
+# The API tests first: the browser fixture below runs Playwright's own event
+# loop in this thread for the rest of the module.
+
+
+async def xray(client: Client, phone: str, token: str | None = None) -> tuple[int, dict[str, object], str]:
+    headers = {TOKEN_HEADER: token} if token else {}
+    resp = await client.get(PATHS["dev.xray"], params={"phone": phone}, headers=headers)
+    text = await resp.text()
+    return resp.status, json.loads(text), text
+
+
+@pytest.mark.parametrize("store", ["redis", "memory"])
+async def test_the_xray_names_the_keys_and_never_shows_a_code_a_token_or_a_hmac(
+    make_client: MakeClient, store: str
+) -> None:
+    client = await make_client(store)
+    base, phone = str(client.make_url("")).rstrip("/"), random_phone()
+    assert (await journey.send_code(client.session, base, phone)).status == 200
+    code = str((await journey.read_sms(client.session, base, phone)).body["data"]["code"])
+    status, body, text = await xray(client, phone)
+    assert status == 200 and body["success"] is True
+    data = body["data"]
+    assert isinstance(data, dict) and data["node"] == "inproc" and data["store"] == store
+    if store == "redis":
+        keys = {e["key"]: e for e in data["redis"]}
+        code_key = LOGIN_CODE_KEY + phone_tag(phone)
+        assert keys[code_key]["type"] == "hash" and 0 < keys[code_key]["ttlMs"] <= 120_000
+        assert keys[code_key]["fields"]["tries"] == "0"
+        assert data["memory"] == {"codes": 0, "sessions": 0, "other": 0, "entries": []}
+    else:
+        keys = {e["key"]: e for e in data["memory"]["entries"]}
+        assert 0 < keys[f"code:{phone}"]["ttlMs"] <= 120_000 and data["memory"]["codes"] >= 1
+    assert keys and all(e["key"].count(phone) for e in keys.values())  # only this phone's entries
+    assert f'"{code}"' not in text  # not the code (six digits may well turn up inside a TTL)
+    assert re.search(r"[0-9a-f]{64}", text) is None  # not its HMAC (nor any SHA-256)
+    assert '"mac": "(hidden)"' in text
+    login = await journey.submit_code(client.session, base, phone, code)
+    token = login.body["data"]
+    status, body, text = await xray(client, phone, token)
+    entries = body["data"]["redis" if store == "redis" else "memory"]  # type: ignore[index]
+    if store == "memory":
+        entries = entries["entries"]
+    names = [e["key"] for e in entries]
+    prefix = LOGIN_USER_KEY if store == "redis" else "token:"
+    assert prefix + session_id(token) in names
+    assert not any(n.startswith(("login:code:", "code:")) for n in names)  # the login took the code
+    assert token not in text
+    # Without the token, no session is named.
+    status, body, text = await xray(client, phone)
+    assert session_id(token) not in text
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "message"),
+    [
+        ({}, {}, "invalid phone number"),
+        ({"phone": "1"}, {}, "invalid phone number"),
+        ({"phone": "１３８００００００００"}, {}, "invalid phone number"),
+        (
+            {"phone": "13800000000", "x": "y"},
+            {TOKEN_HEADER: "not-a-token"},
+            f"{TOKEN_HEADER} must be a token",
+        ),
+        ({"phone": "13800000000"}, {TOKEN_HEADER: "A" * 32}, f"{TOKEN_HEADER} must be a token"),
+    ],
+)
+async def test_the_xray_answers_bad_input_with_a_400_envelope(
+    make_client: MakeClient, query: dict[str, str], headers: dict[str, str], message: str
+) -> None:
+    client = await make_client()
+    resp = await client.get(PATHS["dev.xray"], params=query, headers=headers)
+    assert resp.status == 400
+    body = await resp.json()
+    assert body["success"] is False and body["errorMsg"].startswith(message)
+
+
+async def test_with_the_outbox_off_every_dev_endpoint_is_gone(make_client: MakeClient) -> None:
+    client = await make_client(sms_outbox=False)
+    for name in ("dev.sms.latest", "dev.xray"):
+        resp = await client.get(PATHS[name], params={"phone": random_phone()})
+        assert resp.status == 404, name
+
+
+async def test_the_xray_is_served_through_nginx(
+    redis_cluster: ClusterConfig, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(
+        redis_cluster.url + "/api" + PATHS["dev.xray"], params={"phone": random_phone()}
+    ) as resp:
+        assert resp.status == 200
+        assert (await resp.json())["data"]["store"] == "redis"
 
 
 @pytest.fixture(scope="module")
@@ -41,26 +144,82 @@ def browser(redis_cluster: ClusterConfig, memory_cluster: ClusterConfig) -> Iter
             browser.close()
 
 
+def idle(page: Page) -> None:
+    """Wait until the page's action (and the X-ray after it) is done."""
+    page.wait_for_function("document.body.dataset.idle === '1'")
+
+
+def click(page: Page, selector: str) -> None:
+    page.click(selector)
+    idle(page)
+
+
+def xray_keys(page: Page, where: str) -> dict[str, int]:
+    """The X-ray's keys in one box (a node, or Redis): name -> TTL in ms as read."""
+    items = page.query_selector_all(f"{where} li.xkey")
+    return {
+        item.get_attribute("data-key") or "": int(
+            item.query_selector(".ttl").get_attribute("data-ttl-ms") or "0"
+        )
+        for item in items
+    }  # type: ignore[union-attr]
+
+
+def wait_for_time_to_pass(page: Page, selector: str, ms: int) -> None:
+    """Until the page has counted ``ms`` down on a TTL since it was read."""
+    page.wait_for_function(
+        "([sel, ms]) => performance.now() - Number(document.querySelector(sel).dataset.at) > ms",
+        arg=[selector, ms],
+    )
+
+
 def log_in_and_ask_ten_times(page: Page, url: str) -> tuple[str, list[str]]:
     """As a person would: send a code, take it from the phone, log in, call
     /user/me ten times.  Returns the login result and the rows' classes."""
     page.goto(url)
+    idle(page)
     page.wait_for_function("document.querySelector('#nodes span') !== null")
-    page.click("#send")
+    click(page, "#send")
     page.wait_for_selector("#use-code:not([hidden])")  # the SMS reached the phone
     page.click("#use-code")
     assert re.fullmatch(r"[0-9]{6}", page.input_value("#code"))
-    page.click("#login")
+    click(page, "#login")
     page.wait_for_function("document.querySelector('#login-result').textContent.length > 0")
-    page.click("#me10")
+    click(page, "#me10")
     page.wait_for_function("document.querySelectorAll('#rows tbody tr').length === 10")
     page.wait_for_function("document.querySelector('#tally').textContent.length > 0")
-    rows = [row.get_attribute("class") or "" for row in page.query_selector_all("#rows tbody tr")]
-    return page.inner_text("#login-result"), rows
+    return page.inner_text("#login-result"), rows_of(page)
+
+
+def rows_of(page: Page) -> list[str]:
+    return [row.get_attribute("class") or "" for row in page.query_selector_all("#rows tbody tr")]
+
+
+def row_nodes(page: Page) -> list[str]:
+    return [cell.inner_text() for cell in page.query_selector_all("#rows tbody td:nth-child(2)")]
+
+
+def screenshot(page: Page, name: str) -> None:
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / name), full_page=True)
 
 
 def test_in_redis_mode_every_row_is_green(browser: Browser, redis_cluster: ClusterConfig) -> None:
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    page.goto(redis_cluster.url + "/")
+    idle(page)
+    phone = page.input_value("#phone")
+    click(page, "#send")
+    # The code, in Redis under the seed's key: a hash, 2 minutes.
+    code_key = f"login:code:{{{phone}}}"
+    redis_keys = xray_keys(page, "#xray-redis")
+    assert 0 < redis_keys[code_key] <= 120_000
+    assert f"login:sent:{{{phone}}}" in redis_keys
+    assert "(hidden)" in page.inner_text("#xray-redis")  # the code's HMAC is not shown
+    for node in ("node1", "node2", "node3"):
+        assert "holds nothing" in page.inner_text(f'.xnode[data-node="{node}"]')
+
+    # Again from the start (a new phone), as the memory test does.
     login, rows = log_in_and_ask_ten_times(page, redis_cluster.url + "/")
     assert page.inner_text("#store") == "redis"
     assert page.inner_text("#strategy") == "shared session store (Redis)"
@@ -74,8 +233,31 @@ def test_in_redis_mode_every_row_is_green(browser: Browser, redis_cluster: Clust
     nodes = {cell.inner_text() for cell in page.query_selector_all("#rows tbody td:nth-child(2)")}
     assert nodes == {"node1", "node2", "node3"}
     assert "All ten requests found your session" in page.inner_text("#explain")
-    REPORTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(REPORTS / "demo-redis.png"), full_page=True)
+    assert page.is_disabled("#login-holder")  # the plain login worked: nothing to steer
+    # The session: login:token:<session id>, and its TTL counts down in Redis
+    # (the X-ray does not refresh it) until a request pushes it back.
+    token = page.evaluate("sessionStorage.getItem('token')")
+    token_key = "login:token:" + session_id(token)
+    assert token not in page.content()
+    first = xray_keys(page, "#xray-redis")[token_key]
+    assert first > 1_790_000
+    assert not any(key.startswith("login:code:") for key in xray_keys(page, "#xray-redis"))
+    wait_for_time_to_pass(page, f'#xray-redis li[data-key="{token_key}"] .ttl', 1500)
+    click(page, "#xray-refresh")
+    counted_down = xray_keys(page, "#xray-redis")[token_key]
+    assert counted_down < first - 1000
+    click(page, "#me10")
+    assert rows_of(page) == ["ok"] * 10
+    assert xray_keys(page, "#xray-redis")[token_key] > counted_down + 1000
+    assert page.is_visible(f'#xray-redis li.bumped[data-key="{token_key}"]')
+    screenshot(page, "demo-redis.png")
+    # A logout on any node is a logout on every node.
+    click(page, "#logout")
+    assert page.inner_text("#logout-result").startswith("logged out by node")
+    assert token_key not in xray_keys(page, "#xray-redis")
+    click(page, "#me10")
+    assert rows_of(page) == ["bad"] * 10
+    assert "you logged out, and every node knows it" in page.inner_text("#explain")
     page.close()
 
 
@@ -92,8 +274,75 @@ def test_in_memory_mode_the_login_fails_or_most_rows_are_red(
     else:  # the login happened to land where the code was: only that node knows the user
         assert rows.count("bad") >= 6 and rows.count("ok") >= 1
         assert "Only" in page.inner_text("#explain")
-    REPORTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(REPORTS / "demo-memory.png"), full_page=True)
+    # Round robin: the login reached another node than the sender, always.
+    assert "wrong code" in login
+    assert "try again with a new phone number" not in page.inner_text("#explain").lower()
+    phone = page.input_value("#phone")
+    holder = page.inner_text("#send-result").split()[0]
+    assert holder in {"node1", "node2", "node3"}
+    # The X-ray: the code is in the holder's memory only.
+    for node in ("node1", "node2", "node3"):
+        keys = xray_keys(page, f'.xnode[data-node="{node}"]')
+        assert (f"code:{phone}" in keys) == (node == holder), node
+    assert f"code:{phone}" in page.inner_text("#explain")
+
+    # Steered to the holder, the same code logs in.
+    click(page, "#login-holder")
+    assert page.inner_text("#login-result") == f"logged in by {holder}: your token is kept in sessionStorage"
+    token = page.evaluate("sessionStorage.getItem('token')")
+    token_key = "token:" + session_id(token)
+    for node in ("node1", "node2", "node3"):
+        keys = xray_keys(page, f'.xnode[data-node="{node}"]')
+        assert (token_key in keys) == (node == holder), node
+        assert f"code:{phone}" not in keys
+    first = xray_keys(page, f'.xnode[data-node="{holder}"]')[token_key]
+
+    # The mixed table: green exactly where the session is.
+    # Its TTL counts down in the holder's memory, until a request to it pushes it back up.
+    wait_for_time_to_pass(page, f'.xnode[data-node="{holder}"] .ttl', 1500)
+    click(page, "#xray-refresh")
+    counted_down = xray_keys(page, f'.xnode[data-node="{holder}"]')[token_key]
+    assert counted_down < first - 1000
+    click(page, "#me10")
+    rows, nodes = rows_of(page), row_nodes(page)
+    assert rows == ["ok" if node == holder else "bad" for node in nodes]
+    assert set(nodes) == {"node1", "node2", "node3"} and "ok" in rows and "bad" in rows
+    assert f"Only {holder} knew you" in page.inner_text("#explain")
+    assert xray_keys(page, f'.xnode[data-node="{holder}"]')[token_key] > counted_down + 1000
+    assert page.is_visible(f'.xnode[data-node="{holder}"] li.bumped[data-key="{token_key}"]')
+    screenshot(page, "demo-memory.png")
+
+    # A logout that reaches another node: the holder never hears of it.
+    click(page, "#logout")
+    logout = page.inner_text("#logout-result")
+    by = logout.split()[0] if logout.startswith("node") else logout.split()[2]
+    if by == holder:
+        assert logout == f"logged out by {holder}"
+        assert "The other nodes never hear of a logout" in page.inner_text("#explain")
+        expected = ["bad"] * 10
+    else:
+        assert logout.startswith(f"{by} said: 401")
+        assert f"{holder} never hears of the logout" in page.inner_text("#explain")
+        assert token_key in xray_keys(page, f'.xnode[data-node="{holder}"]')
+        expected = None
+    click(page, "#me10")
+    rows, nodes = rows_of(page), row_nodes(page)
+    assert rows == (expected or ["ok" if node == holder else "bad" for node in nodes])
+    page.close()
+
+
+def test_on_a_phone_sized_screen_the_page_fits(browser: Browser, memory_cluster: ClusterConfig) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(memory_cluster.url + "/")
+    idle(page)
+    click(page, "#send")
+    page.click("#use-code")
+    click(page, "#login")
+    click(page, "#login-holder")
+    click(page, "#me10")
+    # Nothing wider than the screen: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "demo-phone.png")
     page.close()
 
 

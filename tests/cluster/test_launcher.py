@@ -122,14 +122,18 @@ def test_make_up_status_stop_start_node_switch_mode_and_down(
     assert out.count("HTTP/1.1 200") == 3 and len(set(re.findall(r"X-Node: (node\d)", out))) == 2
 
     # A stopped node is down; nginx keeps answering from the other one.
-    assert make("stop-node", run_dir, NODE=2).returncode == 0
-    assert "down" in make("status", run_dir).stdout
+    result = make("stop-node", run_dir, NODE=2)
+    assert result.returncode == 0
+    assert result.stdout.strip().endswith("node2 stopped; nginx sends its requests to the others; "
+                                          "its sessions are in Redis: none lost")  # fmt: skip
+    assert_status_aligned(make("status", run_dir).stdout, {"node1": "ready", "node2": "down"})
     assert {get(api + "/healthz")[2] for _ in range(4)} == {"node1"}
     # With no node left, nginx's own answer is the envelope.
     assert make("stop-node", run_dir, NODE=1).returncode == 0
     assert get(api + "/healthz")[:2] == (502, {"success": False, "errorMsg": "no node answered"})
     result = make("start-node", run_dir, NODE=2)  # waits for node2 only
     assert result.returncode == 0, result.stderr
+    assert "node2 started, ready and answering through nginx" in result.stdout
     assert make("start-node", run_dir, NODE=1).returncode == 0
     assert {get(api + "/healthz")[2] for _ in range(4)} == {"node1", "node2"}
 
@@ -153,15 +157,43 @@ def test_make_up_status_stop_start_node_switch_mode_and_down(
     now = supervised_pids(run_dir)
     assert now["postgres"] == first["postgres"] and now["redis"] == first["redis"]
 
+    result = make("restart", run_dir)
+    assert result.returncode == 0, result.stderr
+    assert "3 nodes restarted at once and ready; the sessions they held in memory are gone" in result.stdout
+    now = supervised_pids(run_dir)
+
     supervisord = int((run_dir / "supervisord.pid").read_text())
     result = make("down", run_dir)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1 and "cluster stopped; its data is kept in" in result.stdout
     assert not pid_alive(supervisord)
     assert [name for name, pid in now.items() if pid_alive(pid)] == []
     assert make("status", run_dir).returncode != 0
+    result = make("clean", run_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].endswith("(configs, logs, Postgres and Redis data)")
+    assert not run_dir.exists()
 
     # ... and nothing else: the suite's shared cluster still answers.
     assert get(redis_cluster.url + "/api/readyz")[0] == 200
+
+
+def assert_status_aligned(out: str, states: dict[str, str]) -> None:
+    """`make status`'s node table: each state in its own fixed-width column,
+    why a node is down in the last one, every column where the header puts it."""
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("node "))
+    rows = {line.split()[0]: line for line in lines if re.match(r"node\d+ +http://", line)}
+    assert set(rows) == set(states)
+    state_at, requests_end, detail_at = (
+        header.index("state"),
+        header.index("requests") + 8,
+        header.index("detail"),
+    )
+    for name, row in rows.items():
+        assert row[state_at:].split("  ")[0] == states[name], row
+        assert row[requests_end - 1] != " " and row[requests_end] == " ", row
+        assert (len(row) > detail_at) == (states[name] != "ready"), row
 
 
 def test_make_up_refuses_a_port_that_is_taken(run_dir: Path, redis_cluster: ClusterConfig) -> None:

@@ -31,6 +31,10 @@ def test_make_loadtest_prints_requests_latency_failure_classes_and_the_spread(
     assert count(out, "code lost (of logins tried)") == 0
     spread = re.search(r"^\| requests by node \(X-Node\) \| (.*) \|$", out, re.M).group(1)  # type: ignore[union-attr]
     assert {"node1", "node2", "node3"} <= set(re.findall(r"node\d", spread))
+    # Counted from the same requests as locust's total, to the last second.
+    assert sum(int(item.rsplit(" ", 1)[1].replace(",", "")) for item in spread.split(", ")) == count(
+        out, "requests"
+    )
     assert re.search(r"saved reports/loadtest-[\d-]+\.md, reports/loadtest-[\d-]+\.html", out)
 
 
