@@ -169,7 +169,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         await db.end_sessions(request.app[PG], [request[SESSION_ID]])
     except DATABASE_DOWN as exc:
         # The session has ended: that is the answer.  Its row lingers until
-        # the next logout-all or login of the user prunes it.
+        # the user's next logout-all, or its max age, clears it.
         log.warning("logout: the session's row stays: database unavailable (%s)", type(exc).__name__)
     return ok()
 
