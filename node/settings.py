@@ -40,21 +40,39 @@ class Declared:
     default: Any
     doc: str
     parse: Callable[[str], Any]
+    sign: Sign
 
 
-def setting(default: Any, env: str, doc: str, parse: Callable[[str], Any] | None = None) -> Any:
+# What a number may be: the check is declared with the setting.
+Sign = Literal["positive", "zero or more", ""]
+
+
+def setting(
+    default: Any, env: str, doc: str, parse: Callable[[str], Any] | None = None, *, sign: Sign = ""
+) -> Any:
     """A dataclass field declared with its environment variable and meaning.
     ``parse`` turns the variable's text into the value (by default the
-    type of ``default``)."""
+    type of ``default``); ``sign`` is checked by :func:`check_signs`."""
     reader = parse or (on_off if isinstance(default, bool) else type(default))
-    return dataclasses.field(default=default, metadata={"env": env, "doc": doc, "parse": reader})
+    return dataclasses.field(
+        default=default, metadata={"env": env, "doc": doc, "parse": reader, "sign": sign}
+    )
 
 
 def declarations(cls: type) -> Iterator[Declared]:
     """The declared fields of a settings dataclass, in order."""
     for f in dataclasses.fields(cls):
         if "env" in f.metadata:
-            yield Declared(f.name, f.metadata["env"], f.default, f.metadata["doc"], f.metadata["parse"])
+            m = f.metadata
+            yield Declared(f.name, m["env"], f.default, m["doc"], m["parse"], m.get("sign", ""))
+
+
+def check_signs(settings: object) -> None:
+    """Each declared number is of the sign its declaration says."""
+    for d in declarations(type(settings)):
+        value = getattr(settings, d.name)
+        if (d.sign == "positive" and value <= 0) or (d.sign == "zero or more" and value < 0):
+            raise SettingsError(f"{d.env} must be {d.sign}")
 
 
 def default_of(cls: type, name: str) -> Any:
@@ -106,24 +124,6 @@ def words(raw: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in raw.split(",") if p.strip())
 
 
-_POSITIVE = (
-    "login_code_ttl",
-    "login_user_ttl",
-    "drain_timeout",
-    "shutdown_timeout",
-    "code_max_tries",
-    "phone_max_failures",
-    "phone_lockout",
-    "failure_window",
-    "send_per_hour",
-    "send_per_day",
-    "phone_sends_per_day",
-    "sms_per_minute",
-    "session_max_age",
-)
-_NOT_NEGATIVE = ("send_interval", "max_sessions_per_user", "replication_delay_ms")
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
     node_name: str = setting("node1", "NODE_NAME", "this node's name, in `X-Node` and its log lines")
@@ -153,43 +153,77 @@ class Settings:
     sms_outbox: bool = setting(
         True, "SMS_OUTBOX", "`off` removes `/dev/`: the outbox that plays the phone, and the X-ray"
     )
-    login_code_ttl: int = setting(120, "LOGIN_CODE_TTL", "seconds a code lives (the seed's 2 minutes)")
+    login_code_ttl: int = setting(
+        120, "LOGIN_CODE_TTL", "seconds a code lives (the seed's 2 minutes)", sign="positive"
+    )
     login_user_ttl: int = setting(
-        1800, "LOGIN_USER_TTL", "seconds a session lives after its last request (the seed's 30 minutes)"
+        1800,
+        "LOGIN_USER_TTL",
+        "seconds a session lives after its last request (the seed's 30 minutes)",
+        sign="positive",
     )
     secret_key: str = setting(
         "", "SECRET_KEY", "the key of the codes' HMAC, the same on every node (empty: random, one node only)"
     )
-    code_max_tries: int = setting(5, "CODE_MAX_TRIES", "wrong tries per code, then it is burned")
-    phone_max_failures: int = setting(
-        20, "PHONE_MAX_FAILURES", "wrong codes per phone from one address (across resends), then it is locked"
+    code_max_tries: int = setting(
+        5, "CODE_MAX_TRIES", "wrong tries per code, then it is burned", sign="positive"
     )
-    phone_lockout: int = setting(900, "PHONE_LOCKOUT", "seconds a phone stays locked for that address")
-    failure_window: int = setting(DAY, "FAILURE_WINDOW", "seconds a wrong code counts after the last one")
-    send_interval: int = setting(60, "SEND_INTERVAL", "seconds between two codes to one phone (0: none)")
-    send_per_hour: int = setting(5, "SEND_PER_HOUR", "codes per phone per hour, asked from one address")
-    send_per_day: int = setting(10, "SEND_PER_DAY", "codes per phone per day, asked from one address")
-    phone_sends_per_day: int = setting(30, "PHONE_SENDS_PER_DAY", "codes per phone per day, all addresses")
+    phone_max_failures: int = setting(
+        20,
+        "PHONE_MAX_FAILURES",
+        "wrong codes per phone from one address (across resends), then it is locked",
+        sign="positive",
+    )
+    phone_lockout: int = setting(
+        900, "PHONE_LOCKOUT", "seconds a phone stays locked for that address", sign="positive"
+    )
+    failure_window: int = setting(
+        DAY, "FAILURE_WINDOW", "seconds a wrong code counts after the last one", sign="positive"
+    )
+    send_interval: int = setting(
+        60, "SEND_INTERVAL", "seconds between two codes to one phone (0: none)", sign="zero or more"
+    )
+    send_per_hour: int = setting(
+        5, "SEND_PER_HOUR", "codes per phone per hour, asked from one address", sign="positive"
+    )
+    send_per_day: int = setting(
+        10, "SEND_PER_DAY", "codes per phone per day, asked from one address", sign="positive"
+    )
+    phone_sends_per_day: int = setting(
+        30, "PHONE_SENDS_PER_DAY", "codes per phone per day, all addresses", sign="positive"
+    )
     sms_per_minute: int = setting(
-        1200, "SMS_PER_MINUTE", "codes the whole cluster sends a minute, all phones"
+        1200, "SMS_PER_MINUTE", "codes the whole cluster sends a minute, all phones", sign="positive"
     )
     session_max_age: int = setting(
-        DAY, "SESSION_MAX_AGE", "seconds a session may live at most; requests never extend it"
+        DAY,
+        "SESSION_MAX_AGE",
+        "seconds a session may live at most; requests never extend it",
+        sign="positive",
     )
     max_sessions_per_user: int = setting(
-        0, "MAX_SESSIONS_PER_USER", "sessions a user may hold (0: no cap); past it the oldest end"
+        0,
+        "MAX_SESSIONS_PER_USER",
+        "sessions a user may hold (0: no cap); past it the oldest end",
+        sign="zero or more",
     )
     replication_peers: tuple[str, ...] = setting(
         (), "REPLICATION_PEERS", "`replicated`: the other nodes' URLs, comma-separated", words
     )
     replication_delay_ms: int = setting(
-        0, "REPLICATION_DELAY_MS", "`replicated`: lag added to every change sent, to see the window"
+        0,
+        "REPLICATION_DELAY_MS",
+        "`replicated`: lag added to every change sent, to see the window",
+        sign="zero or more",
     )
     drain_timeout: float = setting(
-        5.0, "DRAIN_TIMEOUT", "seconds a stopping node waits for nginx to close its connections"
+        5.0,
+        "DRAIN_TIMEOUT",
+        "seconds a stopping node waits for nginx to close its connections",
+        sign="positive",
     )
     shutdown_timeout: float = setting(
-        10.0, "SHUTDOWN_TIMEOUT", "then seconds it waits for the requests still running"
+        10.0, "SHUTDOWN_TIMEOUT", "then seconds it waits for the requests still running", sign="positive"
     )
     log_level: str = setting("INFO", "LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR")
 
@@ -206,13 +240,7 @@ class Settings:
             raise SettingsError(
                 f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}"
             )
-        env = {d.name: d.env for d in declarations(Settings)}
-        for name in _POSITIVE:
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{env[name]} must be positive")
-        for name in _NOT_NEGATIVE:
-            if getattr(self, name) < 0:
-                raise SettingsError(f"{env[name]} must not be negative")
+        check_signs(self)
         for peer in self.replication_peers:
             if urlsplit(peer).scheme not in ("http", "https") or not urlsplit(peer).hostname:
                 raise SettingsError(f"REPLICATION_PEERS must be http:// URLs, not {peer!r}")
