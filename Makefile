@@ -74,7 +74,7 @@ DURATION ?=
 STORES   ?= redis,memory
 STRATEGIES ?= memory,sticky,replicated,redis
 
-chaos: setup-dev ## users keep on while a node, every node, then Redis are killed: one table
+chaos: setup-dev ## load while Postgres hangs, a node dies, nodes restart, Redis dies: a table
 	@$(PY) -m scripts.chaos --stores $(STORES) --users $(or $(USERS),30) --duration $(or $(DURATION),60)
 
 demo: setup ## the seed's story in the terminal: the bug (memory), then the fix (Redis)
