@@ -84,14 +84,16 @@ async def new_session(
     Each statement, and the commit, is bounded (node.pg); the block's own
     work is not."""
     async with pg.connection(pool) as conn, conn.transaction():
+        # The row first, in a statement of its own: logout-all takes the same
+        # lock before it touches tb_session, so the two never deadlock.
+        await conn.execute("SELECT 1 FROM tb_user WHERE id = $1 FOR SHARE", user_id)
         rows = await conn.fetch(
             """
-            WITH owner AS (SELECT id FROM tb_user WHERE id = $1 FOR SHARE),
-            fresh AS (SELECT now() - make_interval(secs => $3) AS since),
+            WITH fresh AS (SELECT now() - make_interval(secs => $3) AS since),
             pruned AS (
                 DELETE FROM tb_session WHERE user_id = $1 AND create_time < (SELECT since FROM fresh)
             ),
-            added AS (INSERT INTO tb_session (sid, user_id) SELECT $2, id FROM owner)
+            added AS (INSERT INTO tb_session (sid, user_id) VALUES ($2, $1))
             SELECT sid FROM tb_session
             WHERE user_id = $1 AND create_time >= (SELECT since FROM fresh)
             ORDER BY id

@@ -90,11 +90,12 @@ async def login_state_ctx(app: web.Application) -> AsyncIterator[None]:
             data = TTLDict()
         guard, store = MemoryLoginGuard(policy, data), MemorySessionStore(policy, data)
         app[MEMORY] = data
-        await data.start()  # caught up (replicated) before this node serves anyone
     guard.metrics = store.metrics = app[METRICS]
     app[GUARD], app[STORE] = guard, store
     log.info("session store: %s", store.kind)
     try:
+        if data is not None:
+            await data.start()  # caught up (replicated) before this node serves anyone
         yield
     finally:
         if data is not None:

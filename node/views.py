@@ -147,10 +147,14 @@ async def _start_session(request: web.Request, phone: str, mac: str, source: str
         raise
     cap = policy.max_sessions_per_user
     if cap and others:
-        alive = await store.live_sessions(others)
-        over = alive[: max(0, len(alive) + 1 - cap)]  # oldest first
-        await store.end_sessions(over)
-        await db.end_sessions(pool, [sid for sid in others if sid not in alive or sid in over])
+        try:
+            alive = await store.live_sessions(others)
+            over = alive[: max(0, len(alive) + 1 - cap)]  # oldest first
+            await store.end_sessions(over)
+            await db.end_sessions(pool, [sid for sid in others if sid not in alive or sid in over])
+        except (*DATABASE_DOWN, *SESSION_STORE_DOWN) as exc:
+            # Logged in all the same: the cap is enforced at the next login.
+            log.warning("login: the session cap was not applied: %s", type(exc).__name__)
     return token
 
 

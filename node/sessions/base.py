@@ -1,5 +1,5 @@
-"""The two interfaces, each with two coroutines' worth of job, shaped like
-aiohttp-session's storages: a backend per store, handed a ready client.
+"""The two interfaces, one job each, shaped like aiohttp-session's
+storages: a backend per store, handed a ready client.
 
 - :class:`LoginGuard` keeps the codes and enforces the login rules of
   SECURITY.md atomically, so that many nodes sharing one Redis cannot race
@@ -26,13 +26,21 @@ if TYPE_CHECKING:
     from ..metrics import Metrics
 
 
-class _Timed:
-    """Every backend's implementation of a call named in ``timed`` is wrapped
-    where it is defined, so no backend can forget to report its latency."""
+class _Backend:
+    """What both interfaces share: the policy, the clock, and the timing of
+    every call named in ``timed``, wrapped where each backend defines it so
+    that none can forget to report its latency."""
 
     timed: ClassVar[tuple[str, ...]] = ()
     # Set by the app (node/resources.py); None: calls are not timed.
     metrics: Metrics | None = None
+
+    def __init__(self, policy: Policy, *, clock: Callable[[], float] = time.time) -> None:
+        self.policy = policy
+        self._clock = clock
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -42,7 +50,7 @@ class _Timed:
                 setattr(cls, op, _timed(op, impl))
 
 
-class LoginGuard(_Timed, abc.ABC):
+class LoginGuard(_Backend, abc.ABC):
     """A phone's codes, sends and failures.  ``source`` is the asking
     client's address: sends and failures count per phone *and* per address,
     so that whoever knows a phone number cannot lock its owner out."""
@@ -55,13 +63,6 @@ class LoginGuard(_Timed, abc.ABC):
         "consume_code",
         "record_failure",
     )
-
-    def __init__(self, policy: Policy, *, clock: Callable[[], float] = time.time) -> None:
-        self.policy = policy
-        self._clock = clock
-
-    def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
 
     @abc.abstractmethod
     async def save_code(self, phone: str, mac: str, *, source: str = "") -> Refusal | None:
@@ -97,20 +98,13 @@ class LoginGuard(_Timed, abc.ABC):
         of the phone after ``phone_max_failures``.  True if now locked."""
 
 
-class SessionStore(_Timed, abc.ABC):
+class SessionStore(_Backend, abc.ABC):
     """Sessions by session id (a hash of the token).  Which sessions a user
     has is Postgres's to know (tb_session): a store keeps one entry per
     session and nothing per user."""
 
     kind: str
     timed = ("save_user", "load_user", "live_sessions", "end_sessions", "ping")
-
-    def __init__(self, policy: Policy, *, clock: Callable[[], float] = time.time) -> None:
-        self.policy = policy
-        self._clock = clock
-
-    def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
 
     @abc.abstractmethod
     async def save_user(self, session_id: str, user: UserDTO) -> None:
@@ -142,7 +136,7 @@ class SessionStore(_Timed, abc.ABC):
 def _timed(op: str, impl: Callable[..., Any]) -> Callable[..., Any]:
     # On every request's path: timed inline, no extra coroutine.
     @functools.wraps(impl)
-    async def call(self: _Timed, *args: Any, **kwargs: Any) -> Any:
+    async def call(self: _Backend, *args: Any, **kwargs: Any) -> Any:
         metrics = self.metrics
         if metrics is None:
             return await impl(self, *args, **kwargs)

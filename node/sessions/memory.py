@@ -41,21 +41,22 @@ class MemoryLoginGuard(LoginGuard):
         return [s for s in self._data.get(key) or [] if s[0] > now_ms - DAY_MS]
 
     async def save_code(self, phone: str, mac: str, *, source: str = "") -> Refusal | None:
-        data, policy = self._data, self.policy
+        data, policy, now_ms = self._data, self.policy, self._now_ms()
+        # The budget first, as the Redis guard spends it, counted only for a send.
+        minute = f"sms:{now_ms // MINUTE_MS}"
+        spent = (data.get(minute) or 0) + 1
+        refusal = budget_wait(spent, now_ms, policy)
+        if refusal is not None:
+            return refusal
         locked = data.ttl(f"lock:{phone}:{source}")
         if locked > 0:
             return Refusal("locked", locked)
-        now_ms = self._now_ms()
         by_phone = self._sent(f"sent:{phone}", now_ms)
         by_source = self._sent(f"sent:{phone}:{source}", now_ms)
         refusal = send_refusal([t for t, _ in by_phone], [t for t, _ in by_source], now_ms, policy)
-        if refusal is None:
-            minute = f"sms:{now_ms // MINUTE_MS}"
-            refusal = budget_wait((data.get(minute) or 0) + 1, now_ms, policy)
-            if refusal is None:
-                data.put(minute, (data.get(minute) or 0) + 1, MINUTE_MS / 1000)
         if refusal is not None:
             return refusal
+        data.put(minute, spent, MINUTE_MS / 1000)
         data.put(f"sent:{phone}", [*by_phone, [now_ms, mac]], DAY_MS / 1000)
         data.put(f"sent:{phone}:{source}", [*by_source, [now_ms, mac]], DAY_MS / 1000)
         data.put(f"code:{phone}", {"mac": mac, "tries": 0}, policy.login_code_ttl)

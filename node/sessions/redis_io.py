@@ -19,13 +19,11 @@ T = TypeVar("T")
 class RoundTrips:
     """The one place the backends await redis-py: counts the round trips
     (for /cluster/info), and turns a connection closed under the call into
-    a connection error, a 503 rather than a 500.
-
-    redis-py's cluster client closes every connection it holds when a
-    pipeline meets a dead master, those other requests are writing on
-    included; such a request gets uvloop's RuntimeError or redis-py's
-    AttributeError (its writer gone).  Only the awaited I/O is wrapped, so
-    the same errors raised by our own code stay bugs."""
+    a connection error, a 503 rather than a 500.  redis-py's cluster client
+    closes all its connections when a pipeline meets a dead master, and a
+    request writing on one of them then gets uvloop's RuntimeError or
+    redis-py's AttributeError.  Only the awaited I/O is wrapped, so the same
+    errors raised by our own code stay bugs."""
 
     def __init__(self) -> None:
         self.count = 0

@@ -55,11 +55,13 @@ return {{'ok', 0}}
 """
 
 # KEYS: this minute's count.  ARGV: now, budget.  The cluster's SMS budget
-# (policy.budget_wait): counted only for a send the phone's rules allowed.
+# (policy.budget_wait), spent before the phone's rules are asked: a send
+# they refuse gives it back (DECR), one over the budget is not counted.
 SPEND_SMS = f"""
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], {2 * MINUTE_MS}) end
 if n > tonumber(ARGV[2]) then
+  redis.call('DECR', KEYS[1])
   return {MINUTE_MS} - tonumber(ARGV[1]) % {MINUTE_MS}
 end
 return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from redis.typing import EncodableT
 
 from ..models import UserDTO
+from ..outages import SESSION_STORE_DOWN
 from ..redis_client import RedisClient
 from . import redis_scripts
 from .base import LoginGuard, SessionStore
@@ -36,6 +38,7 @@ class RedisLoginGuard(LoginGuard):
         trips: RoundTrips | None = None,
     ) -> None:
         super().__init__(policy, clock=clock)
+        self._redis = redis
         self._trips = trips or RoundTrips()
         self._save_code = redis.register_script(redis_scripts.SAVE_CODE)
         self._spend_sms = redis.register_script(redis_scripts.SPEND_SMS)
@@ -47,34 +50,40 @@ class RedisLoginGuard(LoginGuard):
 
     async def save_code(self, phone: str, mac: str, *, source: str = "") -> Refusal | None:
         tag, policy, now = phone_tag(phone), self.policy, self._now_ms()
-        status, wait = await self._trips(
-            self._save_code(
-                keys=[
-                    LOGIN_CODE_KEY + tag,
-                    LOGIN_SENT_KEY + tag,
-                    LOGIN_SENT_KEY + phone_source(phone, source),
-                    LOGIN_LOCK_KEY + phone_source(phone, source),
-                ],
-                args=[
-                    now,
-                    mac,
-                    ms(policy.login_code_ttl),
-                    round(policy.send_interval * 1000),  # may be 0: no interval
-                    policy.send_per_hour,
-                    policy.send_per_day,
-                    policy.phone_sends_per_day,
-                ],
-            )
-        )
-        if status != "ok":
-            return Refusal(status, int(wait) / 1000)
-        # The budget is one key for the whole cluster: a command of its own
-        # (on a Redis Cluster it lives in another slot than the phone's keys).
+        # The budget first, so that a refusal leaves the phone's code as it
+        # was.  One key for the whole cluster: a command of its own (on a
+        # Redis Cluster it lives in another slot than the phone's keys).
         minute = SMS_BUDGET_KEY + str(now // MINUTE_MS)
         over = await self._trips(self._spend_sms(keys=[minute], args=[now, policy.sms_per_minute]))
         if int(over):
-            await self.cancel_send(phone, mac, source=source)
             return Refusal("busy", int(over) / 1000)
+        try:
+            status, wait = await self._trips(
+                self._save_code(
+                    keys=[
+                        LOGIN_CODE_KEY + tag,
+                        LOGIN_SENT_KEY + tag,
+                        LOGIN_SENT_KEY + phone_source(phone, source),
+                        LOGIN_LOCK_KEY + phone_source(phone, source),
+                    ],
+                    args=[
+                        now,
+                        mac,
+                        ms(policy.login_code_ttl),
+                        round(policy.send_interval * 1000),  # may be 0: no interval
+                        policy.send_per_hour,
+                        policy.send_per_day,
+                        policy.phone_sends_per_day,
+                    ],
+                )
+            )
+        except BaseException:
+            with contextlib.suppress(*SESSION_STORE_DOWN):
+                await self._trips(self._redis.decr(minute))
+            raise
+        if status != "ok":
+            await self._trips(self._redis.decr(minute))  # not sent: not spent
+            return Refusal(status, int(wait) / 1000)
         return None
 
     async def cancel_send(self, phone: str, mac: str, *, source: str = "") -> None:

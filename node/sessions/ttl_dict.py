@@ -88,9 +88,9 @@ class TTLDict:
 
     def drop(self, key: str) -> bool:
         """Delete ``key``; whether it was there."""
-        there = self._data.pop(key, None) is not None
+        entry = self._data.pop(key, None)
         self.changed(key)
-        return there
+        return entry is not None and entry.deadline > self.clock()  # as Redis's DEL counts
 
     def touch(self, key: str, deadline: float) -> None:
         """Move a live entry's deadline (a session refreshed)."""

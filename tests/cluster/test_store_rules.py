@@ -248,6 +248,9 @@ async def test_the_cluster_sends_at_most_its_budget_a_minute(make) -> None:  # t
     refused = await guard.save_code(phones[3], "m")
     assert refused is not None and (refused.reason, refused.retry_after) == ("busy", 50)
     assert (await guard.take_attempt(phones[3])).status == "none"  # refused: nothing kept
+    refused = await guard.save_code(phones[0], "other")  # a phone with a live code asks again
+    assert refused is not None and refused.reason == "busy"
+    assert (await guard.take_attempt(phones[0])).mac == "m"  # its code is as it was
     clock.now += 50  # the next minute
     assert await guard.save_code(phones[3], "m") is None
 
