@@ -28,7 +28,9 @@ from .policy import MINUTE_MS, Attempt, Policy, Refusal
 from .redis_io import RoundTrips, TickBatch, ms
 
 
-class RedisLoginGuard(LoginGuard):
+class _OnRedis:
+    """A backend handed a ready client; ``trips`` shared by a node's two."""
+
     def __init__(
         self,
         redis: RedisClient,
@@ -37,9 +39,14 @@ class RedisLoginGuard(LoginGuard):
         clock: Callable[[], float] = time.time,
         trips: RoundTrips | None = None,
     ) -> None:
-        super().__init__(policy, clock=clock)
+        super().__init__(policy, clock=clock)  # type: ignore[call-arg]  # the backend's interface
         self._redis = redis
         self._trips = trips or RoundTrips()
+
+
+class RedisLoginGuard(_OnRedis, LoginGuard):
+    def __init__(self, redis: RedisClient, policy: Policy, **kwargs: Any) -> None:
+        super().__init__(redis, policy, **kwargs)
         self._save_code = redis.register_script(redis_scripts.SAVE_CODE)
         self._spend_sms = redis.register_script(redis_scripts.SPEND_SMS)
         self._cancel_send = redis.register_script(redis_scripts.CANCEL_SEND)
@@ -125,20 +132,11 @@ class RedisLoginGuard(LoginGuard):
         return bool(locked)
 
 
-class RedisSessionStore(SessionStore):
+class RedisSessionStore(_OnRedis, SessionStore):
     kind = "redis"
 
-    def __init__(
-        self,
-        redis: RedisClient,
-        policy: Policy,
-        *,
-        clock: Callable[[], float] = time.time,
-        trips: RoundTrips | None = None,
-    ) -> None:
-        super().__init__(policy, clock=clock)
-        self._redis = redis
-        self._trips = trips or RoundTrips()
+    def __init__(self, redis: RedisClient, policy: Policy, **kwargs: Any) -> None:
+        super().__init__(redis, policy, **kwargs)
         self._load_and_touch = TickBatch(redis, redis_scripts.LOAD_AND_TOUCH, self._trips)
 
     async def save_user(self, session_id: str, user: UserDTO) -> None:
