@@ -60,7 +60,7 @@ class ClusterConfig:
         default_of(Settings, "port"), "NODE_BASE_PORT", "node *i* listens on `NODE_BASE_PORT + i - 1`"
     )
     redis_port: int = setting(
-        16379, "REDIS_PORT", 'the Redis `make up` starts (its first server: see "Redis beyond one server")'
+        16379, "REDIS_PORT", "the Redis `make up` starts (its first server: see docs/scaling-out.md)"
     )
     pg_port: int = setting(15432, "PG_PORT", "the Postgres `make up` starts")
     balance: str = setting(
