@@ -11,7 +11,7 @@ session is checked on every node, one more user logs in (a write, on the
 new master), and the old master is started again: it must come back as a
 replica, not as a second master.
 
-The figures (the README's "Scaling out" table): how long users saw errors
+The figures (the table in docs/scaling-out.md): how long users saw errors
 after the stop, how many requests failed and with which status, how many
 sessions survived, how many node processes had to restart (none).
 """

@@ -62,8 +62,8 @@ async def _role(redis: Redis) -> list[Any] | None:
 
 async def _caught_up(servers: dict[RedisProcess, Redis]) -> bool:
     """Every master has its replica, which has acknowledged all the master
-    wrote: what the stop loses is then only what comes after (README,
-    "Scaling out")."""
+    wrote: what the stop loses is then only what comes after
+    (docs/scaling-out.md)."""
     for redis in servers.values():
         role = await _role(redis)
         if role and role[0] == "master" and (not role[2] or any(int(r[2]) < int(role[1]) for r in role[2])):

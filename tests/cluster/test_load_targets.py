@@ -1,5 +1,5 @@
 """The load targets run, bounded, and print what they measured (short runs:
-their figures are for the README, not for a pass or a fail)."""
+their figures are for docs/benchmark.md, not for a pass or a fail)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The Redis master dies under load; its replica takes over (Sentinel, and
 Redis Cluster).  The measuring is scripts/lab/failover.py (`make failover`):
-these tests hold its figures to what the README promises."""
+these tests hold its figures to what docs/scaling-out.md promises."""
 
 from __future__ import annotations
 
