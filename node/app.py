@@ -10,11 +10,13 @@ from aiohttp import web
 
 from .metrics import Metrics
 from .middlewares import pipeline
+from .mistakes import WHAT
 from .resources import login_state_ctx, pg_ctx, redis_ctx
 from .routes import setup_routes
 from .sessions import Policy
 from .settings import Settings
-from .typedefs import CODE_KEY, LIFECYCLE, METRICS, POLICY, SETTINGS, Lifecycle
+from .tokens import token_rules
+from .typedefs import CODE_KEY, LIFECYCLE, METRICS, POLICY, SETTINGS, TOKENS, Lifecycle
 
 # The API takes small JSON bodies only; anything larger is refused with 413
 # before it is read.
@@ -23,10 +25,17 @@ MAX_BODY = 16 * 1024
 
 def create_app(settings: Settings) -> web.Application:
     metrics = Metrics(settings.node_name)
-    app = web.Application(middlewares=[pipeline(settings.node_name, metrics)], client_max_size=MAX_BODY)
+    policy = Policy.from_settings(settings)
+    tokens = token_rules(policy)
+    app = web.Application(
+        middlewares=[pipeline(settings.node_name, metrics, policy=policy, tokens=tokens)],
+        client_max_size=MAX_BODY,
+    )
     app[SETTINGS] = settings
-    app[POLICY] = Policy.from_settings(settings)
+    app[POLICY] = policy
+    app[TOKENS] = tokens
     app[CODE_KEY] = _code_key(settings)
+    _warn_mistakes(settings)
     app[LIFECYCLE] = Lifecycle()
     app[METRICS] = metrics
     app.cleanup_ctx.append(pg_ctx)
@@ -45,3 +54,8 @@ def _code_key(settings: Settings) -> bytes:
         "so a code sent through it cannot be checked by another node"
     )
     return secrets.token_bytes(32)
+
+
+def _warn_mistakes(settings: Settings) -> None:
+    for name in settings.mistakes:
+        logging.getLogger(__name__).warning("MISTAKE=%s, on purpose: %s", name, WHAT[name])

@@ -93,15 +93,30 @@ async def new_session(
             pruned AS (
                 DELETE FROM tb_session WHERE user_id = $1 AND create_time < (SELECT since FROM fresh)
             ),
-            added AS (INSERT INTO tb_session (sid, user_id) VALUES ($2, $1))
+            -- ON CONFLICT: a token made of the phone (MISTAKE=phone-token)
+            -- is the same at every login; a random one never meets itself.
+            added AS (INSERT INTO tb_session (sid, user_id) VALUES ($2, $1) ON CONFLICT (sid) DO NOTHING)
             SELECT sid FROM tb_session
-            WHERE user_id = $1 AND create_time >= (SELECT since FROM fresh)
+            WHERE user_id = $1 AND create_time >= (SELECT since FROM fresh) AND sid <> $2
             ORDER BY id
             """,
             user_id,
             sid,
             float(max_age),
         )
+        yield [row["sid"] for row in rows]
+
+
+@contextlib.asynccontextmanager
+async def renamed_user(pool: asyncpg.Pool, user_id: int, nick_name: str) -> AsyncIterator[list[str]]:
+    """Rename the user, holding their row until the block (which renames
+    their sessions in the store) ends; yields their sessions.  A block that
+    raises leaves the name as it was."""
+    async with pg.connection(pool) as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE tb_user SET nick_name = $2, update_time = now() WHERE id = $1", user_id, nick_name
+        )
+        rows = await conn.fetch("SELECT sid FROM tb_session WHERE user_id = $1 ORDER BY id", user_id)
         yield [row["sid"] for row in rows]
 
 

@@ -198,7 +198,31 @@ def document() -> dict[str, Any]:
                         "401": _UNAUTHORIZED,
                         "503": _STORE_DOWN,
                     },
-                }
+                },
+                "patch": {
+                    "summary": "Rename the user: every live session of theirs shows it at once",
+                    "security": _AUTH,
+                    "requestBody": {
+                        "required": True,
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "required": ["nickName"],
+                                "properties": {
+                                    "nickName": {"type": "string", "minLength": 1, "maxLength": 32}
+                                },
+                                "additionalProperties": False,
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "200": _ok({"$ref": _REF + "User"}),
+                        "400": _fail("not a JSON object with nickName alone, or a nickName too long"),
+                        "401": _UNAUTHORIZED,
+                        "413": _TOO_LARGE,
+                        "503": _STORE_DOWN,
+                    },
+                },
             },
             "/user/logout": {
                 "post": {
@@ -269,7 +293,11 @@ def document() -> dict[str, Any]:
                             {
                                 "type": "object",
                                 "required": ["node", "store"],
-                                "properties": {"node": {"type": "string"}, "store": {"type": "string"}},
+                                "properties": {
+                                    "node": {"type": "string"},
+                                    "store": {"type": "string"},
+                                    "mistakes": {"type": "array", "items": {"type": "string"}},
+                                },
                             }
                         )
                     },

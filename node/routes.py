@@ -19,6 +19,7 @@ ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("user.code", "POST", "/user/code", views.send_code),
     ("user.login", "POST", "/user/login", views.login),
     ("user.me", "GET", "/user/me", views.me),
+    ("user.me.update", "PATCH", "/user/me", views.update_me),
     ("user.logout", "POST", "/user/logout", views.logout),
     ("user.logout.all", "POST", "/user/logout/all", views.logout_all),
     ("shop.get", "GET", "/shop/{id}", views.get_shop),

@@ -22,9 +22,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio.connection import parse_url
 
+from .mistakes import Mistake, mistake_names
+
 SessionStoreKind = Literal["redis", "memory", "replicated"]
 SESSION_STORES: tuple[SessionStoreKind, ...] = get_args(SessionStoreKind)
 DAY = 86400  # seconds; two rules default to a day
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class SettingsError(ValueError):
@@ -226,6 +229,13 @@ class Settings:
         10.0, "SHUTDOWN_TIMEOUT", "then seconds it waits for the requests still running", sign="positive"
     )
     log_level: str = setting("INFO", "LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR")
+    mistakes: tuple[Mistake, ...] = setting(
+        (),
+        "MISTAKE",
+        "the seed's wrong turns to make, comma-separated (docs/lesson.md): `fixed-code-key`, "
+        "`phone-token`, `no-refresh`, `one-interceptor`, `json-string`",
+        mistake_names,
+    )
 
     def __post_init__(self) -> None:
         if self.session_store not in SESSION_STORES:
@@ -248,6 +258,7 @@ class Settings:
             # Peers prove to each other with it that a change comes from the cluster.
             raise SettingsError("SESSION_STORE=replicated needs SECRET_KEY, the same on every node")
         self._check_redis()
+        self._check_mistakes()
         if urlsplit(self.database_url).scheme not in ("postgres", "postgresql"):
             raise SettingsError("DATABASE_URL must be a postgresql:// URL")
 
@@ -264,6 +275,23 @@ class Settings:
             )
         if not self.redis_sentinel_master:
             raise SettingsError("REDIS_SENTINEL_MASTER must not be empty")
+
+    def _check_mistakes(self) -> None:
+        if self.mistakes and self.session_store != "redis":
+            raise SettingsError(
+                "MISTAKE: the seed makes these mistakes on Redis: they need SESSION_STORE=redis"
+            )
+        if "phone-token" in self.mistakes and self.host not in LOOPBACK:
+            # A cluster whose users are whoever knows their phone number
+            # must not be reachable from another machine.
+            raise SettingsError(
+                f"MISTAKE=phone-token is refused unless the node listens on loopback only, not {self.host!r}"
+            )
+        if "fixed-code-key" in self.mistakes and self.redis_cluster:
+            raise SettingsError(
+                "MISTAKE=fixed-code-key: one key for every phone cannot share a Redis Cluster slot with "
+                "the phone's other keys; use a single Redis or Sentinel"
+            )
 
     @property
     def redis_topology(self) -> str:

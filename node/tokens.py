@@ -9,9 +9,14 @@ only a million values, so its hash needs a key the store does not have.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+
+from .sessions.policy import Policy
+from .validation import is_phone_valid, is_token_well_formed
 
 
 def new_code() -> str:
@@ -40,3 +45,20 @@ def same_mac(a: str, b: str) -> bool:
     # surrogateescape: a header aiohttp could not decode arrives with lone
     # surrogates, which plain encode() would turn into a 500.
     return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape"))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TokenRules:
+    """What a login hands out and what a request may present."""
+
+    new: Callable[[str], str]  # the phone logging in -> its token
+    well_formed: Callable[[str], bool]
+
+
+def token_rules(policy: Policy) -> TokenRules:
+    if policy.makes("phone-token"):
+        # The seed's reason for a random token, made runnable: the token goes
+        # to the browser and comes back on every request, so a phone number
+        # as token is a password that anyone who knows the number can say.
+        return TokenRules(new=lambda phone: phone, well_formed=is_phone_valid)
+    return TokenRules(new=lambda phone: new_token(), well_formed=is_token_well_formed)

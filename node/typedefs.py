@@ -10,6 +10,7 @@ from .models import UserDTO
 from .redis_client import RedisClient
 from .sessions import LoginGuard, Policy, ReplicatedDict, SessionStore, TTLDict
 from .settings import Settings
+from .tokens import TokenRules
 
 
 class Lifecycle:
@@ -31,6 +32,8 @@ MEMORY = web.AppKey("memory", TTLDict)
 # Present only with SESSION_STORE=replicated: the copy its peers write into.
 REPLICA = web.AppKey("replica", ReplicatedDict)
 METRICS = web.AppKey("metrics", Metrics)
+# The tokens a login hands out and a request may show (node/tokens.py).
+TOKENS = web.AppKey("tokens", TokenRules)
 # The key of the codes' HMAC: SECRET_KEY, or random if none was set.
 CODE_KEY = web.AppKey("code_key", bytes)
 

@@ -17,8 +17,20 @@ from .envelope import ApiError, fail, ok
 from .metrics import CONTENT_TYPE
 from .openapi import document as openapi_document
 from .outages import DATABASE_DOWN, SESSION_STORE_DOWN
-from .tokens import code_mac, new_code, new_token, same_mac, session_id
-from .typedefs import CODE_KEY, GUARD, LIFECYCLE, METRICS, PG, POLICY, SESSION_ID, SETTINGS, STORE, USER
+from .tokens import code_mac, new_code, same_mac, session_id
+from .typedefs import (
+    CODE_KEY,
+    GUARD,
+    LIFECYCLE,
+    METRICS,
+    PG,
+    POLICY,
+    SESSION_ID,
+    SETTINGS,
+    STORE,
+    TOKENS,
+    USER,
+)
 from .validation import is_code_well_formed, is_phone_valid
 
 View = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,6 +47,7 @@ _REFUSALS = {
     "locked": "too many wrong codes for this phone from this address: it is locked for a while",
     "busy": "too many codes are being sent right now: ask again in a minute",
 }
+NICK_NAME_MAX = 32  # tb_user.nick_name is varchar(32)
 _MAX_PAGE = 10_000
 _MAX_ID = 2**63 - 1
 
@@ -133,7 +146,7 @@ async def _start_session(request: web.Request, phone: str, mac: str, source: str
     nodes, finds nothing.  Past the cap, the user's oldest sessions end."""
     pool, store, policy = request.app[PG], request.app[STORE], request.app[POLICY]
     user = await db.find_or_create_user(pool, phone)
-    token = new_token()  # a new one at every login
+    token = request.app[TOKENS].new(phone)  # a new random one at every login (but MISTAKE=phone-token)
     sid = session_id(token)
     try:
         async with db.new_session(pool, sid, user.id, max_age=policy.session_max_age) as others:
@@ -162,6 +175,24 @@ async def me(request: web.Request) -> web.StreamResponse:
     user = request[USER]
     assert user is not None  # the login middleware guarantees it
     return ok(user.to_json())
+
+
+async def update_me(request: web.Request) -> web.StreamResponse:
+    """PATCH /user/me {nickName}: rename the user, in Postgres and in every
+    live session of theirs at once, each on whatever node it is asked."""
+    user = request[USER]
+    assert user is not None
+    form = await _json_object(request)
+    nick = form.get("nickName")
+    if set(form) != {"nickName"}:
+        raise ApiError(400, 'only nickName can be changed: send {"nickName": "..."}')
+    if not isinstance(nick, str) or not 0 < len(nick) <= NICK_NAME_MAX or not nick.isprintable():
+        raise ApiError(400, f"nickName must be 1 to {NICK_NAME_MAX} printable characters")
+    # The user's row is held until the store has it too: a logout-all in
+    # between waits, and ends the sessions as renamed.
+    async with db.renamed_user(request.app[PG], user.id, nick) as sids:
+        await request.app[STORE].update_user(sids, {"nickName": nick})
+    return ok({**user.to_json(), "nickName": nick})
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -207,7 +238,12 @@ async def cluster_info(request: web.Request) -> web.StreamResponse:
     (the demo page asks a few times to see every node behind nginx)."""
     settings = request.app[SETTINGS]
     return ok(
-        {"node": settings.node_name, "store": settings.session_store, "stats": request.app[STORE].stats()}
+        {
+            "node": settings.node_name,
+            "store": settings.session_store,
+            "mistakes": list(settings.mistakes),
+            "stats": request.app[STORE].stats(),
+        }
     )
 
 

@@ -15,7 +15,6 @@ from aiohttp import web
 from .envelope import ApiError, ok
 from .redis_client import RedisClient
 from .sessions import (
-    LOGIN_CODE_KEY,
     LOGIN_FAIL_KEY,
     LOGIN_LOCK_KEY,
     LOGIN_SENT_KEY,
@@ -25,8 +24,8 @@ from .sessions import (
     phone_tag,
 )
 from .tokens import session_id
-from .typedefs import MEMORY, REDIS, SESSION_ID, SETTINGS
-from .validation import is_phone_valid, is_token_well_formed
+from .typedefs import MEMORY, POLICY, REDIS, SESSION_ID, SETTINGS, TOKENS
+from .validation import is_phone_valid
 from .views import client_address
 
 # Not `authorization`: every request that carries a token there pushes its
@@ -54,14 +53,15 @@ async def xray(request: web.Request) -> web.StreamResponse:
         data["memory"] = _memory(memory, phone, source, sid)
     else:
         data["memory"] = {"codes": 0, "sessions": 0, "other": 0, "entries": []}
-        data["redis"] = await _redis(request.app[REDIS], phone, source, sid)
+        code_key = request.app[POLICY].code_key(phone)
+        data["redis"] = await _redis(request.app[REDIS], code_key, phone, source, sid)
     return ok(data)
 
 
 def _own_session(request: web.Request) -> str | None:
     given = request.headers.get(TOKEN_HEADER, "").strip()
     if given:
-        if not is_token_well_formed(given):
+        if not request.app[TOKENS].well_formed(given):
             raise ApiError(400, f"{TOKEN_HEADER} must be a token from /user/login")
         return session_id(given)
     return request.get(SESSION_ID)  # set by the refresh step for a live session
@@ -95,9 +95,11 @@ def _memory_fields(stem: str, value: Any) -> dict[str, Any]:
     return {"value": value}  # a count of failures, or a lock
 
 
-async def _redis(redis: RedisClient, phone: str, source: str, sid: str | None) -> list[dict[str, Any]]:
+async def _redis(
+    redis: RedisClient, code_key: str, phone: str, source: str, sid: str | None
+) -> list[dict[str, Any]]:
     tag, tagged = phone_tag(phone), phone_source(phone, source)
-    keys = [LOGIN_CODE_KEY + tag, LOGIN_SENT_KEY + tag, LOGIN_SENT_KEY + tagged]
+    keys = [code_key, LOGIN_SENT_KEY + tag, LOGIN_SENT_KEY + tagged]
     keys += [LOGIN_FAIL_KEY + tagged, LOGIN_LOCK_KEY + tagged]
     if sid is not None:
         keys.append(LOGIN_USER_KEY + sid)

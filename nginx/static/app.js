@@ -59,9 +59,13 @@ async function act(fn) {
 
 async function discover() {
   const seen = new Map();
+  const mistakes = new Set();  // MISTAKE=: the seed's wrong turns, made on purpose
   for (let i = 0; i < 8; i++) {  // round robin: a few calls meet every node
     const r = await call("GET", "/cluster/info");
-    if (r.status === 200) seen.set(r.json.data.node, r.json.data.store);
+    if (r.status === 200) {
+      seen.set(r.json.data.node, r.json.data.store);
+      (r.json.data.mistakes || []).forEach((m) => mistakes.add(m));
+    }
     if (r.strategy) state.strategy = r.strategy;
   }
   $("strategy").textContent = state.strategy || "unknown";
@@ -75,6 +79,8 @@ async function discover() {
     ? "shared by every node: the fix (Redis 代替 session)"
     : state.store === "replicated" ? "each node keeps a copy of every session, like Tomcat's session replication"
     : state.store === "memory" ? "each node keeps its own, like Tomcat's HttpSession" : "";
+  $("mistakes").textContent = [...mistakes].join(", ");
+  $("mistakes-line").hidden = mistakes.size === 0;
   $("nodes").innerHTML = state.nodes.map((n) => `<span>${esc(n)}</span>`).join("");
   await xray();
 }

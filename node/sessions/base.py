@@ -104,7 +104,7 @@ class SessionStore(_Backend, abc.ABC):
     session and nothing per user."""
 
     kind: str
-    timed = ("save_user", "load_user", "live_sessions", "end_sessions", "ping")
+    timed = ("save_user", "load_user", "update_user", "live_sessions", "end_sessions", "ping")
 
     @abc.abstractmethod
     async def save_user(self, session_id: str, user: UserDTO) -> None:
@@ -115,6 +115,12 @@ class SessionStore(_Backend, abc.ABC):
         """The session's user, its idle TTL pushed back to ``login_user_ttl``
         but never past ``session_max_age`` from its start; None if there is
         no such session."""
+
+    @abc.abstractmethod
+    async def update_user(self, session_ids: list[str], fields: dict[str, str]) -> int:
+        """Change these fields (by their hash names: ``nickName``) of the user
+        in each of these sessions that is alive, without touching its TTL;
+        how many were."""
 
     @abc.abstractmethod
     async def live_sessions(self, session_ids: list[str]) -> list[str]:

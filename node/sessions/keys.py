@@ -7,6 +7,7 @@ one phone lands in one slot, so one script can use them all.
 from __future__ import annotations
 
 LOGIN_CODE_KEY = "login:code:"  # + {phone}: hash {mac, tries}
+FIXED_CODE_KEY = "login:code"  # MISTAKE=fixed-code-key: every phone's code, one at a time
 LOGIN_SENT_KEY = "login:sent:"  # + {phone}[:source]: sorted set of sends (mac by time in ms)
 LOGIN_FAIL_KEY = "login:fail:"  # + {phone}:source: wrong codes since the last success
 LOGIN_LOCK_KEY = "login:lock:"  # + {phone}:source: present while that address is locked out

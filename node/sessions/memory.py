@@ -150,6 +150,16 @@ class MemorySessionStore(SessionStore):
         self._data.touch(key, now + left)
         return session.user  # type: ignore[no-any-return]
 
+    async def update_user(self, session_ids: list[str], fields: dict[str, str]) -> int:
+        updated = 0
+        for sid in session_ids:
+            session = self._data.get(f"token:{sid}")
+            if session is not None:
+                session.user = UserDTO.from_hash({**session.user.to_hash(), **fields})
+                self._data.changed(f"token:{sid}")
+                updated += 1
+        return updated
+
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
         return [sid for sid in session_ids if self._data.get(f"token:{sid}") is not None]
 

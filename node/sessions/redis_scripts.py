@@ -124,19 +124,49 @@ end
 return 0
 """
 
-# KEYS: session.  ARGV: now, idle ttl.  Read the user and push the idle TTL
-# back, never past the absolute expiry `exp`: one round trip per request.
-# allow-oom: at maxmemory a session still works (its refresh needs no memory).
-LOAD_AND_TOUCH = """#!lua flags=allow-oom
+# How a session's user is read, by how it is stored: its fields and its
+# absolute expiry `exp` (a session from before absolute expiry existed has
+# none: idle TTL only).  As a hash, three fields come back; as one JSON
+# string (MISTAKE=json-string), the whole string, read and parsed whole.
+_READ_USER = {
+    "hash": """
 local f = redis.call('HMGET', KEYS[1], 'id', 'nickName', 'icon', 'exp')
 if not f[1] then return false end
--- A session from before absolute expiry existed has no `exp`: idle TTL only.
-local exp = tonumber(f[4]) or (tonumber(ARGV[1]) + tonumber(ARGV[2]))
-local left = math.min(tonumber(ARGV[2]), exp - tonumber(ARGV[1]))
+local user, exp = {f[1], f[2], f[3]}, tonumber(f[4])
+""",
+    "json": """
+local user = redis.call('GET', KEYS[1])
+if not user then return false end
+local exp = tonumber(cjson.decode(user).exp)
+""",
+}
+
+
+def load_session(stored_as: str, *, refresh: bool) -> str:
+    """KEYS: session.  ARGV: now, idle ttl.  Read the user and push the idle
+    TTL back, never past the absolute expiry: one round trip per request.
+    Without ``refresh`` (MISTAKE=no-refresh) the TTL stays as the login set
+    it, as a plain Redis key's does.  allow-oom: at maxmemory a session
+    still works (its refresh needs no memory)."""
+    touch = "redis.call('PEXPIRE', KEYS[1], left)" if refresh else "-- MISTAKE=no-refresh: the TTL stays"
+    return f"""#!lua flags=allow-oom
+{_READ_USER[stored_as].strip()}
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local left = math.min(ttl, (exp or (now + ttl)) - now)
 if left <= 0 then
   redis.call('DEL', KEYS[1])
   return false
 end
-redis.call('PEXPIRE', KEYS[1], left)
-return {f[1], f[2], f[3]}
+{touch}
+return user
+"""
+
+
+# KEYS: session.  ARGV: field, value, ...  One field of a stored user
+# changed alone: only what changes reaches Redis.  Never a key that has
+# gone (HSET would bring back a session without its TTL).
+UPDATE_HASH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
 """

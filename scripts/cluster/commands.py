@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from node.mistakes import WHAT
 from scripts.cluster import redis_topology
 from scripts.cluster.common import LaunchError, colour, is_root, say, secret_file, write
 from scripts.cluster.config import ClusterConfig
@@ -124,6 +125,9 @@ def _print_welcome(cfg: ClusterConfig) -> None:
         f'  for i in 1 2 3; do curl -s {api}/user/me -H "authorization: $TOKEN" -D - '
         "| grep -iE '^(HTTP|x-node)|success'; done",
     ]
+    for name in cfg.mistakes:
+        # Loud on purpose: a cluster that makes a mistake must not pass for the fix.
+        print(colour("1;41", f" MISTAKE={name} ") + " " + colour("1;31", f"on purpose: {WHAT[name]}"))
     print(
         f"\n{colour('1;32', 'Cluster ready:')} {cfg.url}  ({cfg.nodes} nodes; {cfg.strategy})\n"
         f"The page: {cfg.url}/    The journey, explained: make try\n"

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from node.mistakes import Mistake, mistake_names
 from node.settings import Settings, SettingsError, declarations, default_of, setting, values_from_env
 from scripts.cluster import redis_topology
 from scripts.cluster.common import LaunchError, secret_file
@@ -200,7 +201,14 @@ class ClusterConfig:
         strategy = STRATEGIES.get((self.session_store, self.balance), f"{self.session_store}, {self.balance}")
         if self.session_store == "redis" and self.redis_topology != "single":
             strategy += f" on {redis_topology.LAYOUTS[self.redis_topology].description}"
+        if self.mistakes:
+            strategy += f", MISTAKE={','.join(self.mistakes)}"
         return strategy
+
+    @property
+    def mistakes(self) -> tuple[Mistake, ...]:
+        """The seed's wrong turns the nodes make on purpose (node/mistakes.py)."""
+        return mistake_names(self.node_env.get("MISTAKE", ""))
 
     def ports(self) -> dict[str, int]:
         """Every port this cluster binds, by what binds it."""

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from node.middlewares import pipeline as request_pipeline
 from node.models import UserDTO
 from node.sessions import MemorySessionStore, Policy, TTLDict
-from node.tokens import session_id
+from node.tokens import session_id, token_rules
 from node.typedefs import LIFECYCLE, STORE, USER, Lifecycle
 from tests.helpers import Clock
 
@@ -22,11 +22,18 @@ ALICE = UserDTO(id=7, nick_name="user_alice00000")
 
 
 @pytest.fixture
-async def pipeline() -> AsyncIterator[
-    tuple[TestClient[web.Request, web.Application], MemorySessionStore, Clock, list[object]]
-]:
+def mistakes() -> tuple[str, ...]:
+    """The seed's wrong turns the pipeline makes: none, unless a test parametrizes it."""
+    return ()
+
+
+@pytest.fixture
+async def pipeline(
+    mistakes: tuple[str, ...],
+) -> AsyncIterator[tuple[TestClient[web.Request, web.Application], MemorySessionStore, Clock, list[object]]]:
     clock = Clock()
-    store = MemorySessionStore(Policy(login_user_ttl=1800), TTLDict(clock=clock))
+    policy = Policy(login_user_ttl=1800, mistakes=mistakes)  # type: ignore[arg-type]
+    store = MemorySessionStore(policy, TTLDict(clock=clock))
     await store.save_user(session_id(TOKEN), ALICE)
     seen: list[object] = []
 
@@ -34,7 +41,7 @@ async def pipeline() -> AsyncIterator[
         seen.append(request[USER])
         return web.json_response({"success": True})
 
-    app = web.Application(middlewares=[request_pipeline("unit")])
+    app = web.Application(middlewares=[request_pipeline("unit", policy=policy, tokens=token_rules(policy))])
     app[STORE] = store
     app[LIFECYCLE] = Lifecycle()
     app.router.add_get("/user/me", handler)  # protected
@@ -71,6 +78,17 @@ async def test_a_public_path_runs_the_refresh_too(pipeline) -> None:  # type: ig
     assert seen == [ALICE]  # the user is known on public pages too
     clock.now += 1700  # 3400 s after login: alive only because /shop refreshed it
     assert await store.load_user(session_id(TOKEN)) == ALICE
+
+
+@pytest.mark.parametrize("mistakes", [("one-interceptor",)])
+async def test_with_one_interceptor_a_public_path_refreshes_nothing_and_the_session_ends(pipeline) -> None:  # type: ignore[no-untyped-def]
+    client, store, clock, seen = pipeline
+    clock.now += 1700
+    assert (await client.get("/shop/1", headers={"authorization": TOKEN})).status == 200
+    assert seen == [None]  # not looked at: the seed's first, single interceptor
+    clock.now += 1700  # 3400 s after login, active all along: gone
+    assert await store.load_user(session_id(TOKEN)) is None
+    assert (await client.get("/user/me", headers={"authorization": TOKEN})).status == 401
 
 
 async def test_a_public_path_needs_no_user(pipeline) -> None:  # type: ignore[no-untyped-def]
