@@ -12,7 +12,7 @@ CLUSTER := $(PY) -m scripts.cluster
 
 .DEFAULT_GOAL := help
 .PHONY: help settings setup setup-dev up try down status logs stop-node start-node restart rolling-restart clean
-.PHONY: lint test chaos demo loadtest loadtest-ui loadtest-compare compare bench failover
+.PHONY: lint test chaos demo lesson loadtest loadtest-ui loadtest-compare compare bench failover
 
 # A description fits in 100 columns beside the longest name (tests/unit/test_makefile.py).
 help: ## this list
@@ -79,6 +79,9 @@ chaos: setup-dev ## load while Postgres hangs, a node dies, nodes restart, Redis
 
 demo: setup ## the seed's story in the terminal: the bug (memory), then the fix (Redis)
 	@$(PY) -m scripts.demo
+
+lesson: setup ## the seed's story step by step, each mistake then its fix (STEP=n, LESSON_LANG=zh|en)
+	@$(PY) -m scripts.lesson
 
 SPAWN_RATE ?= 10
 

@@ -27,7 +27,7 @@ from node.redis_client import RedisClient
 from node.settings import Settings
 from scripts.cluster import ClusterConfig, clean, down, new_run_dir, up
 from scripts.cluster.redis_topology import TOPOLOGIES
-from scripts.lab.throwaway import load_limits
+from scripts.lab.throwaway import beside_config, load_limits
 from tests.helpers import redis_of
 
 
@@ -101,15 +101,7 @@ def running(cfg: ClusterConfig) -> Iterator[ClusterConfig]:
 def cluster_beside(shared: ClusterConfig, run_dir: Path, **kwargs: Any) -> Iterator[ClusterConfig]:
     """A cluster of nodes and nginx of its own, on ``shared``'s Redis and
     Postgres (nodes that keep sessions elsewhere never touch Redis)."""
-    yield from running(
-        make_config(
-            run_dir,
-            redis_url=shared.effective_redis_url(),
-            database_url=shared.effective_database_url(),
-            node_env={**shared.redis_env(), **kwargs.pop("node_env", {})},
-            **kwargs,
-        )
-    )
+    yield from running(beside_config(shared, run_dir, **kwargs))
 
 
 @pytest.fixture(scope="session")

@@ -275,3 +275,21 @@ async def test_a_refunded_try_is_not_counted_and_a_used_code_never_comes_back(ma
     assert await guard.consume_code(phone, "mac")
     await guard.refund_attempt(phone, "mac")
     assert (await guard.take_attempt(phone)).status == "none"
+
+
+@pytest.mark.parametrize("mistakes", [(), ("json-string",)], ids=["hash", "json-string"])
+async def test_a_rename_changes_that_field_of_the_live_sessions_only(make, mistakes) -> None:  # type: ignore[no-untyped-def]
+    # In memory the format is the process's own: both runs are the same.
+    _, store = make(Clock(), mistakes=mistakes)
+    alice, bob = user(), user()
+    mine = ["a-" + random_phone() for _ in range(2)]
+    for sid in mine:
+        await store.save_user(sid, alice)
+    theirs, gone = "b-" + random_phone(), "g-" + random_phone()
+    await store.save_user(theirs, bob)
+    assert await store.update_user([*mine, gone], {"nickName": "user_renamed1"}) == 2
+    renamed = UserDTO(id=alice.id, nick_name="user_renamed1", icon=alice.icon)
+    assert [await store.load_user(sid) for sid in mine] == [renamed, renamed]
+    assert await store.load_user(theirs) == bob
+    assert await store.load_user(gone) is None  # a rename brings no session back
+    assert await store.update_user([], {"nickName": "x"}) == 0
