@@ -19,10 +19,12 @@ from pathlib import Path
 
 import aiohttp
 
+from node.mistakes import WHAT
 from node.routes import PATHS
 from scripts.cluster import ClusterConfig, LaunchError, colour
 from scripts.cluster.config import launcher_setting
 from scripts.lab.journey import Step, call, new_phone, read_sms, send_code, submit_code
+from scripts.lab.lesson import STEP_OF
 
 ROUNDS = 2  # /user/me asked this many times a node
 # What a journey that worked shows of each strategy.
@@ -96,7 +98,15 @@ def names(nodes: set[str]) -> str:
 
 
 def verdict(cfg: ClusterConfig, holder: str, missed: str, known: set[str], unknown: set[str]) -> str:
-    """One line: the strategy, and what the journey showed of it."""
+    """One line: the strategy, and what the journey showed of it (and the
+    mistakes the cluster makes on purpose, which one journey may not show)."""
+    said = _verdict(cfg, holder, missed, known, unknown)
+    for name in cfg.mistakes:
+        said += f"\n  MISTAKE={name}, on purpose: {WHAT[name]} (make lesson STEP={STEP_OF[name]} shows it)"
+    return said
+
+
+def _verdict(cfg: ClusterConfig, holder: str, missed: str, known: set[str], unknown: set[str]) -> str:
     if not missed and not unknown:
         kind = "sticky" if cfg.balance == "sticky" else cfg.session_store
         return f"{cfg.strategy}: every step worked on {names(known)}; {WORKED.get(kind, '')}."

@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 
+from node.mistakes import NAMES
 from node.models import UserDTO
 from node.redis_client import RedisClient, open_redis
 from node.routes import PATHS
@@ -412,6 +413,8 @@ STEP_CLUSTERS: dict[int, tuple[str, ...]] = {
     7: ("no-refresh", "short-ttl"),
     8: ("one-interceptor", "short-ttl"),
 }
+# Each mistake -> the step that shows it.
+STEP_OF: dict[str, int] = {name: n for n, names in STEP_CLUSTERS.items() for name in names if name in NAMES}
 # Step number -> the step, in the seed's order.
 STEP_RUNS: dict[int, Callable[[Lesson], Awaitable[None]]] = {
     1: Lesson.in_process,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 
@@ -10,9 +11,11 @@ from node.mistakes import NAMES, WHAT, mistake_names
 from node.sessions import Policy
 from node.sessions.keys import FIXED_CODE_KEY, LOGIN_CODE_KEY
 from node.settings import Settings, SettingsError
+from scripts.cluster import ClusterConfig
 from scripts.lab.lesson import STEP_RUNS
 from scripts.lab.lesson_text import LANGS, SAY, STEPS, pick_lang
 from scripts.lesson import steps_from, user_locale
+from scripts.walkthrough import verdict
 
 
 def test_mistakes_are_read_in_any_order_and_kept_in_the_seeds() -> None:
@@ -71,3 +74,11 @@ def test_step_is_one_of_the_eight_or_all() -> None:
     for bad in ("0", "9", "x", "-1"):
         with pytest.raises(ValueError, match="STEP must be"):
             steps_from(bad)
+
+
+def test_make_try_names_the_mistakes_a_cluster_makes_and_the_step_that_shows_each(tmp_path: Path) -> None:
+    cfg = ClusterConfig(run_dir=tmp_path, node_env={"MISTAKE": "one-interceptor,phone-token"})
+    said = verdict(cfg, "node1", "", {"node1", "node2", "node3"}, set())
+    assert said.startswith(cfg.strategy) and "MISTAKE=phone-token,one-interceptor" in cfg.strategy
+    assert "MISTAKE=phone-token, on purpose: the phone number is the token" in said
+    assert "(make lesson STEP=5 shows it)" in said and "(make lesson STEP=8 shows it)" in said
