@@ -80,7 +80,7 @@ chaos: setup-dev ## load while Postgres hangs, a node dies, nodes restart, Redis
 demo: setup ## the seed's story in the terminal: the bug (memory), then the fix (Redis)
 	@$(PY) -m scripts.demo
 
-lesson: setup ## the seed's story step by step, each mistake then its fix (STEP=n, LESSON_LANG=zh|en)
+lesson: setup ## the seed's story, each mistake then its fix (STEP=n, LESSON_LANG=zh|en)
 	@$(PY) -m scripts.lesson
 
 SPAWN_RATE ?= 10

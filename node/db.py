@@ -1,4 +1,5 @@
-"""Postgres: the schema and every query the node runs.
+"""Postgres: the schema, and the queries of the login, the sessions and
+the SMS outbox (the course's read API has its own: catalog_db, social_db).
 
 Every query a handler runs goes through node.pg, so none of them waits
 on a hung database for more than a couple of seconds (node/pg.py says why
@@ -25,7 +26,6 @@ _SCHEMA_LOCK = 0x5E5510
 
 USER_NICK_NAME_PREFIX = "user_"
 _NICK_ALPHABET = string.ascii_lowercase + string.digits
-BLOG_PAGE_SIZE = 10
 # The outbox keeps its newest rows only: it stands for phones, read within
 # a code's two minutes of life, and 100,000 is two minutes at over 800 codes/s.
 SMS_OUTBOX_ROWS = 100_000
@@ -136,52 +136,6 @@ async def all_sessions(pool: asyncpg.Pool, user_id: int) -> AsyncIterator[list[s
         await conn.execute("SELECT 1 FROM tb_user WHERE id = $1 FOR UPDATE", user_id)
         rows = await conn.fetch("DELETE FROM tb_session WHERE user_id = $1 RETURNING sid", user_id)
         yield [row["sid"] for row in rows]
-
-
-async def get_shop(pool: asyncpg.Pool, shop_id: int) -> dict[str, Any] | None:
-    row = await pg.fetchrow(
-        pool,
-        "SELECT id, name, type_id, area, address, avg_price, score, open_hours FROM tb_shop WHERE id = $1",
-        shop_id,
-    )
-    if row is None:
-        return None
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "typeId": row["type_id"],
-        "area": row["area"],
-        "address": row["address"],
-        "avgPrice": row["avg_price"],
-        "score": row["score"],
-        "openHours": row["open_hours"],
-    }
-
-
-async def hot_blogs(pool: asyncpg.Pool, page: int) -> list[dict[str, Any]]:
-    rows = await pg.fetch(
-        pool,
-        "SELECT b.id, b.shop_id, b.user_id, b.title, b.content, b.liked, b.comments, "
-        "       u.nick_name, u.icon "
-        "FROM tb_blog b JOIN tb_user u ON u.id = b.user_id "
-        "ORDER BY b.liked DESC, b.id LIMIT $1 OFFSET $2",
-        BLOG_PAGE_SIZE,
-        (page - 1) * BLOG_PAGE_SIZE,
-    )
-    return [
-        {
-            "id": r["id"],
-            "shopId": r["shop_id"],
-            "userId": r["user_id"],
-            "title": r["title"],
-            "content": r["content"],
-            "liked": r["liked"],
-            "comments": r["comments"],
-            "name": r["nick_name"],
-            "icon": r["icon"],
-        }
-        for r in rows
-    ]
 
 
 async def record_sms(pool: asyncpg.Pool, *, phone: str, code: str, body: str, node: str) -> None:

@@ -1,5 +1,15 @@
 """The seed's Result envelope: {success, errorMsg, data, total}, nulls left out
-(as the seed's Jackson config does), so its front end works unchanged."""
+(as the seed's Jackson config does), so its front end works unchanged.
+
+Two ways to answer a refusal (docs/frontend.md).  By default its HTTP
+status says what it is (400, 404, 429...).  The course answers them with
+its Result.fail instead: HTTP 200 and ``success: false``; its front end
+shows ``errorMsg`` only for those, and for any other status but 401 shows
+服务器异常 ("server error").  A request that sends ``X-Failure-Convention:
+course`` (nginx adds it for the course's pages when it serves them) gets
+its refusals the course's way, their own status in ``X-Failure-Status``.
+A 401 keeps its status (the course's front end sends the user to its login
+page on it), and so do outages and bugs (5xx)."""
 
 from __future__ import annotations
 
@@ -12,6 +22,10 @@ from aiohttp import web
 
 # Readable Chinese in the seed rows, rather than \u escapes.
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+CONVENTION_HEADER = "X-Failure-Convention"
+COURSE = "course"
+STATUS_HEADER = "X-Failure-Status"
 
 
 class ApiError(Exception):
@@ -34,7 +48,16 @@ def ok(data: Any = None, total: int | None = None) -> web.Response:
     return web.json_response(body, dumps=_dumps)
 
 
-def fail(status: int, message: str, *, data: Any = None, retry_after: float | None = None) -> web.Response:
+def fail(
+    status: int,
+    message: str,
+    *,
+    data: Any = None,
+    retry_after: float | None = None,
+    course: bool = False,
+) -> web.Response:
+    """The failure envelope; ``course``: answered as the course's Result.fail
+    if it is a refusal it would answer so."""
     body: dict[str, Any] = {"success": False, "errorMsg": message}
     headers = {}
     if retry_after is not None:
@@ -42,6 +65,35 @@ def fail(status: int, message: str, *, data: Any = None, retry_after: float | No
         seconds = max(1, math.ceil(retry_after))
         data = {**(data or {}), "retryAfter": seconds}
         headers["Retry-After"] = str(seconds)
+        if course:  # the course's front end shows the message alone
+            body["errorMsg"] = f"{message} (wait {_wait(seconds)})"
     if data is not None:
         body["data"] = data
+    if course and is_refusal(status):
+        headers[STATUS_HEADER] = str(status)
+        status = 200
     return web.json_response(body, status=status, dumps=_dumps, headers=headers)
+
+
+def is_refusal(status: int) -> bool:
+    """A status the course would answer as Result.fail: a 4xx but 401."""
+    return 400 <= status < 500 and status != 401
+
+
+def wants_course(request: web.BaseRequest) -> bool:
+    return request.headers.get(CONVENTION_HEADER, "").strip().lower() == COURSE
+
+
+def http_status(response: web.StreamResponse) -> int:
+    """The status of ``response`` in the HTTP convention: a refusal
+    answered the course's way says its own in STATUS_HEADER."""
+    own = response.headers.get(STATUS_HEADER)
+    return int(own) if own is not None else response.status
+
+
+def _wait(seconds: int) -> str:
+    if seconds < 2 * 60:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{math.ceil(seconds / 60)} min"
+    return f"{math.ceil(seconds / 3600)} h"

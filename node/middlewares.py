@@ -20,7 +20,7 @@ from aiohttp import ClientConnectionResetError, web
 from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_protocol import RequestPayloadError
 
-from .envelope import ApiError, fail
+from .envelope import ApiError, fail, http_status, wants_course
 from .metrics import Metrics
 from .models import UserDTO
 from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
@@ -59,7 +59,9 @@ def pipeline(
         except Exception as exc:  # 1. errors
             response = _failure(request, exc)
         if metrics is not None:
-            metrics.request(request.match_info.route.name or "unmatched", request.method, response.status)
+            # A refusal answered the course's way is counted as what it is.
+            route = request.match_info.route.name or "unmatched"
+            metrics.request(route, request.method, http_status(response))
         if not response.prepared:
             response.headers["X-Node"] = node_name  # also on the router's own 404s
         if request.app[LIFECYCLE].draining:  # 0. drain
@@ -74,9 +76,12 @@ def pipeline(
 
 
 def _failure(request: web.Request, exc: Exception) -> web.StreamResponse:
-    """Every failure as the envelope, internals hidden."""
+    """Every failure as the envelope, internals hidden.  A handler's refusal
+    (an ApiError) is answered in the convention the request asks for
+    (node/envelope.py); what the router, the parser or a store says is not
+    one the course would answer with its Result.fail either."""
     if isinstance(exc, ApiError):
-        return fail(exc.status, exc.message, retry_after=exc.retry_after)
+        return fail(exc.status, exc.message, retry_after=exc.retry_after, course=wants_course(request))
     if _client_left(request, exc):
         # No outage: nobody will read this answer, but the count (499, as
         # nginx says it) and the log say what happened.

@@ -6,44 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import openapi_course
+from .openapi_parts import (
+    AUTH,
+    REF,
+    STORE_DOWN,
+    TOO_LARGE,
+    TOO_MANY,
+    UNAUTHORIZED,
+    fail_answer,
+    json_body,
+    ok_answer,
+)
 from .validation import PHONE_RE
-
-_REF = "#/components/schemas/"
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
-
-
-def _ok(data: dict[str, Any] | None = None, description: str = "done") -> dict[str, Any]:
-    props: dict[str, Any] = {"success": {"type": "boolean", "enum": [True]}}
-    if data is not None:
-        props["data"] = data
-    return {
-        "description": description,
-        "content": _json(
-            {"type": "object", "required": ["success"], "properties": props, "additionalProperties": False}
-        ),
-    }
-
-
-def _fail(description: str, *, retry: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": description, "content": _json({"$ref": _REF + "Failure"})}
-    if retry:
-        out["headers"] = {
-            "Retry-After": {
-                "description": "seconds until it may be asked again",
-                "schema": {"type": "string"},
-            }
-        }
-    return out
-
-
-_UNAUTHORIZED = _fail("no session for this request: no token, or an unknown or expired one")
-_STORE_DOWN = _fail("a store is down: `session store unavailable` or `database unavailable`")
-_TOO_LARGE = _fail("request body over 16 KiB")
-_TOO_MANY = _fail("too many codes for this phone, a locked phone, or (nginx) too many requests", retry=True)
-_AUTH: list[dict[str, list[str]]] = [{"token": []}]
 
 
 def document() -> dict[str, Any]:
@@ -56,7 +31,12 @@ def document() -> dict[str, Any]:
             "description": (
                 "The seed project's SMS login, on nodes that share their sessions through Redis "
                 "(or, to show the bug, keep them in memory). Every answer is the envelope "
-                "{success, errorMsg, data, total}, with null fields left out."
+                "{success, errorMsg, data, total}, with null fields left out. Beside the login, the "
+                "read API the course's own pages call, and its later chapters, each refused with "
+                "the reason. A refusal has its 4xx status here; a request that sends "
+                "`X-Failure-Convention: course` gets refusals the course's way instead (HTTP 200, "
+                "success false, the status in `X-Failure-Status`; 401 and 5xx keep theirs), as "
+                "nginx asks for the course's pages when it serves them (docs/frontend.md)."
             ),
         },
         "servers": [{"url": "/api"}],
@@ -101,45 +81,7 @@ def document() -> dict[str, Any]:
                         "icon": {"type": "string"},
                     },
                 },
-                "Shop": {
-                    "type": "object",
-                    "required": ["id", "name", "typeId", "area", "address", "avgPrice", "score", "openHours"],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "name": {"type": "string"},
-                        "typeId": {"type": "integer"},
-                        "area": {"type": "string"},
-                        "address": {"type": "string"},
-                        "avgPrice": {"type": "integer"},
-                        "score": {"type": "integer"},
-                        "openHours": {"type": "string"},
-                    },
-                },
-                "Blog": {
-                    "type": "object",
-                    "required": [
-                        "id",
-                        "shopId",
-                        "userId",
-                        "title",
-                        "content",
-                        "liked",
-                        "comments",
-                        "name",
-                        "icon",
-                    ],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "shopId": {"type": "integer"},
-                        "userId": {"type": "integer"},
-                        "title": {"type": "string"},
-                        "content": {"type": "string"},
-                        "liked": {"type": "integer"},
-                        "comments": {"type": "integer"},
-                        "name": {"type": "string"},
-                        "icon": {"type": "string"},
-                    },
-                },
+                **openapi_course.SCHEMAS,
             },
         },
         "paths": {
@@ -148,11 +90,11 @@ def document() -> dict[str, Any]:
                     "summary": "Send a login code by SMS (one answer, account or not)",
                     "parameters": [{"name": "phone", "in": "query", "required": True, "schema": phone}],
                     "responses": {
-                        "200": _ok(description="sent"),
-                        "400": _fail("invalid phone number"),
-                        "413": _TOO_LARGE,
-                        "429": _TOO_MANY,
-                        "503": _STORE_DOWN,
+                        "200": ok_answer(description="sent"),
+                        "400": fail_answer("invalid phone number"),
+                        "413": TOO_LARGE,
+                        "429": TOO_MANY,
+                        "503": STORE_DOWN,
                     },
                 }
             },
@@ -161,7 +103,7 @@ def document() -> dict[str, Any]:
                     "summary": "Log in with the code: answers a new token",
                     "requestBody": {
                         "required": True,
-                        "content": _json(
+                        "content": json_body(
                             {
                                 "type": "object",
                                 "required": ["phone", "code"],
@@ -177,34 +119,34 @@ def document() -> dict[str, Any]:
                         ),
                     },
                     "responses": {
-                        "200": _ok(
+                        "200": ok_answer(
                             {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "logged in: data is the token"
                         ),
-                        "400": _fail(
+                        "400": fail_answer(
                             "invalid phone, wrong or burned code, not a JSON object, password login"
                         ),
-                        "413": _TOO_LARGE,
-                        "429": _TOO_MANY,
-                        "503": _STORE_DOWN,
+                        "413": TOO_LARGE,
+                        "429": TOO_MANY,
+                        "503": STORE_DOWN,
                     },
                 }
             },
             "/user/me": {
                 "get": {
                     "summary": "The logged-in user",
-                    "security": _AUTH,
+                    "security": AUTH,
                     "responses": {
-                        "200": _ok({"$ref": _REF + "User"}),
-                        "401": _UNAUTHORIZED,
-                        "503": _STORE_DOWN,
+                        "200": ok_answer({"$ref": REF + "User"}),
+                        "401": UNAUTHORIZED,
+                        "503": STORE_DOWN,
                     },
                 },
                 "patch": {
                     "summary": "Rename the user: every live session of theirs shows it at once",
-                    "security": _AUTH,
+                    "security": AUTH,
                     "requestBody": {
                         "required": True,
-                        "content": _json(
+                        "content": json_body(
                             {
                                 "type": "object",
                                 "required": ["nickName"],
@@ -216,72 +158,35 @@ def document() -> dict[str, Any]:
                         ),
                     },
                     "responses": {
-                        "200": _ok({"$ref": _REF + "User"}),
-                        "400": _fail("not a JSON object with nickName alone, or a nickName too long"),
-                        "401": _UNAUTHORIZED,
-                        "413": _TOO_LARGE,
-                        "503": _STORE_DOWN,
+                        "200": ok_answer({"$ref": REF + "User"}),
+                        "400": fail_answer("not a JSON object with nickName alone, or a nickName too long"),
+                        "401": UNAUTHORIZED,
+                        "413": TOO_LARGE,
+                        "503": STORE_DOWN,
                     },
                 },
             },
             "/user/logout": {
                 "post": {
                     "summary": "End this session, on every node at once",
-                    "security": _AUTH,
-                    "responses": {"200": _ok(), "401": _UNAUTHORIZED, "503": _STORE_DOWN},
+                    "security": AUTH,
+                    "responses": {"200": ok_answer(), "401": UNAUTHORIZED, "503": STORE_DOWN},
                 }
             },
             "/user/logout/all": {
                 "post": {
                     "summary": "End every session of this user",
-                    "security": _AUTH,
+                    "security": AUTH,
                     "responses": {
-                        "200": _ok(
+                        "200": ok_answer(
                             {
                                 "type": "object",
                                 "required": ["ended"],
                                 "properties": {"ended": {"type": "integer"}},
                             }
                         ),
-                        "401": _UNAUTHORIZED,
-                        "503": _STORE_DOWN,
-                    },
-                }
-            },
-            "/shop/{id}": {
-                "get": {
-                    "summary": "A shop (public; a valid token still has its TTL pushed back)",
-                    "parameters": [
-                        {
-                            "name": "id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "integer", "minimum": 1},
-                        }
-                    ],
-                    "responses": {
-                        "200": _ok({"$ref": _REF + "Shop"}),
-                        "400": _fail("not a whole number from 1 up"),
-                        "404": _fail("shop not found"),
-                        "503": _STORE_DOWN,
-                    },
-                }
-            },
-            "/blog/hot": {
-                "get": {
-                    "summary": "The most liked blogs, ten a page (public)",
-                    "parameters": [
-                        {
-                            "name": "current",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1},
-                        }
-                    ],
-                    "responses": {
-                        "200": _ok({"type": "array", "items": {"$ref": _REF + "Blog"}}),
-                        "400": _fail("not a page number"),
-                        "503": _STORE_DOWN,
+                        "401": UNAUTHORIZED,
+                        "503": STORE_DOWN,
                     },
                 }
             },
@@ -289,7 +194,7 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "Which node answered, and where it keeps sessions (redis or memory)",
                     "responses": {
-                        "200": _ok(
+                        "200": ok_answer(
                             {
                                 "type": "object",
                                 "required": ["node", "store"],
@@ -307,7 +212,7 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "The process is alive",
                     "responses": {
-                        "200": _ok(
+                        "200": ok_answer(
                             {
                                 "type": "object",
                                 "required": ["node", "status"],
@@ -321,10 +226,10 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "Its stores answer (and it is not stopping)",
                     "responses": {
-                        "200": _ok(
+                        "200": ok_answer(
                             {"type": "object", "required": ["node", "store", "postgres", "sessionStore"]}
                         ),
-                        "503": _fail("not ready, or stopping; data says which store"),
+                        "503": fail_answer("not ready, or stopping; data says which store"),
                     },
                 }
             },
@@ -333,7 +238,7 @@ def document() -> dict[str, Any]:
                     "summary": "The last SMS sent to a phone: the user's phone, outside the cluster",
                     "parameters": [{"name": "phone", "in": "query", "required": True, "schema": phone}],
                     "responses": {
-                        "200": _ok(
+                        "200": ok_answer(
                             {
                                 "type": "object",
                                 "required": ["phone", "code", "body", "node", "sentAt"],
@@ -346,9 +251,9 @@ def document() -> dict[str, Any]:
                                 },
                             }
                         ),
-                        "400": _fail("invalid phone number"),
-                        "404": _fail("no SMS has been sent to this phone"),
-                        "503": _STORE_DOWN,
+                        "400": fail_answer("invalid phone number"),
+                        "404": fail_answer("no SMS has been sent to this phone"),
+                        "503": STORE_DOWN,
                     },
                 }
             },
@@ -373,7 +278,7 @@ def document() -> dict[str, Any]:
                         },
                     ],
                     "responses": {
-                        "200": _ok(
+                        "200": ok_answer(
                             {
                                 "type": "object",
                                 "required": ["node", "store", "memory"],
@@ -389,16 +294,16 @@ def document() -> dict[str, Any]:
                                             "other": {"type": "integer"},
                                             "entries": {
                                                 "type": "array",
-                                                "items": {"$ref": _REF + "XrayEntry"},
+                                                "items": {"$ref": REF + "XrayEntry"},
                                             },
                                         },
                                     },
-                                    "redis": {"type": "array", "items": {"$ref": _REF + "XrayEntry"}},
+                                    "redis": {"type": "array", "items": {"$ref": REF + "XrayEntry"}},
                                 },
                             }
                         ),
-                        "400": _fail("invalid phone number, or an X-Xray-Token that is not a token"),
-                        "503": _STORE_DOWN,
+                        "400": fail_answer("invalid phone number, or an X-Xray-Token that is not a token"),
+                        "503": STORE_DOWN,
                     },
                 }
             },
@@ -406,9 +311,10 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "This document",
                     "responses": {
-                        "200": {"description": "the document", "content": _json({"type": "object"})}
+                        "200": {"description": "the document", "content": json_body({"type": "object"})}
                     },
                 }
             },
+            **openapi_course.paths(),
         },
     }

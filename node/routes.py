@@ -2,7 +2,9 @@
 
 The tests and the load test take their paths from ``PATHS`` instead of
 retyping them.  ``PUBLIC`` is the seed's MvcConfig exclusion list: the
-paths the login check lets through without a user.
+paths the login check lets through without a user.  The course's read API
+(node/catalog.py, node/social.py) and its later chapters (node/later.py)
+are routes like the others.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import functools
 
 from aiohttp import web
 
-from . import replication, views, xray
+from . import catalog, later, replication, social, views, xray
 from .sessions.replicated import REPLICATION_PATH
 
 ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
@@ -22,8 +24,22 @@ ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("user.me.update", "PATCH", "/user/me", views.update_me),
     ("user.logout", "POST", "/user/logout", views.logout),
     ("user.logout.all", "POST", "/user/logout/all", views.logout_all),
-    ("shop.get", "GET", "/shop/{id}", views.get_shop),
-    ("blog.hot", "GET", "/blog/hot", views.hot_blogs),
+    # The course's read API: what its pages show besides the login.
+    ("shop-type.list", "GET", "/shop-type/list", catalog.shop_types),
+    ("shop.get", "GET", "/shop/{id}", catalog.get_shop),
+    ("shop.of.type", "GET", "/shop/of/type", catalog.shops_of_type),
+    ("shop.of.name", "GET", "/shop/of/name", catalog.shops_by_name),
+    ("voucher.list", "GET", "/voucher/list/{shopId}", catalog.vouchers_of_shop),
+    ("blog.hot", "GET", "/blog/hot", social.hot_blogs),
+    ("blog.get", "GET", "/blog/{id}", social.get_blog),
+    ("blog.of.me", "GET", "/blog/of/me", social.blogs_of_me),
+    ("blog.of.user", "GET", "/blog/of/user", social.blogs_of_user),
+    ("blog.likes", "GET", "/blog/likes/{id}", social.blog_likes),
+    ("user.get", "GET", "/user/{id}", social.get_user),
+    ("user.info", "GET", "/user/info/{id}", social.user_info),
+    ("follow.or_not", "GET", "/follow/or/not/{id}", social.follows),
+    ("follow.common", "GET", "/follow/common/{id}", social.common_follows),
+    *later.ROUTES,
     ("cluster.info", "GET", "/cluster/info", views.cluster_info),
     ("healthz", "GET", "/healthz", views.healthz),
     ("readyz", "GET", "/readyz", views.readyz),
@@ -39,6 +55,9 @@ PEER_ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
     ("replication.changes", "POST", REPLICATION_PATH, replication.receive_changes),
     ("replication.state", "GET", REPLICATION_PATH, replication.send_state),
 )
+# A user id is digits, so a GET of /user/login or /user/code stays those
+# routes' 405 instead of reaching /user/{id}.
+_DIGITS_ONLY = frozenset({"user.get"})
 PATHS: dict[str, str] = {name: path for name, _, path, _ in ROUTES + OPS_ROUTES + PEER_ROUTES}
 
 # "/x/**" means /x and everything below it, as in Spring's path patterns.
@@ -78,6 +97,8 @@ def setup_routes(app: web.Application, *, sms_outbox: bool, peers: bool = False)
     for name, method, path, handler in ROUTES + OPS_ROUTES + (PEER_ROUTES if peers else ()):
         if name.startswith("dev.") and not sms_outbox:  # development only: the outbox's switch
             continue
+        if name in _DIGITS_ONLY:
+            path = path.replace("{id}", "{id:[0-9]+}")
         if method == "GET":  # and HEAD, which aiohttp answers from the GET handler without a body
             app.router.add_get(path, handler, name=name)
         else:

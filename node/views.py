@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -34,7 +35,6 @@ from .typedefs import (
 from .validation import is_code_well_formed, is_phone_valid
 
 View = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_OPENAPI = openapi_document()
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,6 @@ _REFUSALS = {
     "busy": "too many codes are being sent right now: ask again in a minute",
 }
 NICK_NAME_MAX = 32  # tb_user.nick_name is varchar(32)
-_MAX_PAGE = 10_000
-_MAX_ID = 2**63 - 1
 
 
 async def send_code(request: web.Request) -> web.StreamResponse:
@@ -220,19 +218,6 @@ async def logout_all(request: web.Request) -> web.StreamResponse:
     return ok({"ended": ended})
 
 
-async def get_shop(request: web.Request) -> web.StreamResponse:
-    shop_id = _positive_int(request.match_info["id"], "shop id", _MAX_ID)
-    shop = await db.get_shop(request.app[PG], shop_id)
-    if shop is None:
-        raise ApiError(404, "shop not found")
-    return ok(shop)
-
-
-async def hot_blogs(request: web.Request) -> web.StreamResponse:
-    page = _positive_int(request.query.get("current", "1"), "current", _MAX_PAGE)
-    return ok(await db.hot_blogs(request.app[PG], page))
-
-
 async def cluster_info(request: web.Request) -> web.StreamResponse:
     """GET /cluster/info: which node this is and where it keeps sessions
     (the demo page asks a few times to see every node behind nginx)."""
@@ -286,7 +271,14 @@ async def latest_sms(request: web.Request) -> web.StreamResponse:
 
 async def openapi(request: web.Request) -> web.StreamResponse:
     """GET /openapi.json: the API described (node/openapi.py)."""
-    return web.json_response(_OPENAPI)
+    return web.json_response(_openapi())
+
+
+@functools.cache
+def _openapi() -> dict[str, Any]:
+    # Made at the first request, not at import: the document reads the
+    # routes (which need a login), and node.routes imports this module.
+    return openapi_document()
 
 
 async def _check(probe: Awaitable[object]) -> str:
@@ -325,10 +317,3 @@ def _duration(seconds: float) -> str:
         minutes = int(seconds // 60)
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     return f"{seconds:g} seconds"
-
-
-def _positive_int(raw: str, what: str, maximum: int) -> int:
-    # The length check first: int() refuses strings of over 4300 digits.
-    if len(raw) > 19 or not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= maximum:
-        raise ApiError(400, f"{what} must be a whole number from 1 to {maximum}")
-    return int(raw)

@@ -37,6 +37,7 @@ _MAX_SOCKET_PATH = 100
 def up(cfg: ClusterConfig, *, timeout: float = 90.0, quiet: bool = False) -> None:
     """Start the cluster in ``cfg.run_dir``, or bring a running one in line
     with ``cfg``, and return once every node is ready behind nginx."""
+    cfg.check_frontend()
     _prepare_run_dir(cfg)
     running = is_running(cfg)
     _check_ports_free(cfg, running)
@@ -130,10 +131,21 @@ def _print_welcome(cfg: ClusterConfig) -> None:
         print(colour("1;41", f" MISTAKE={name} ") + " " + colour("1;31", f"on purpose: {WHAT[name]}"))
     print(
         f"\n{colour('1;32', 'Cluster ready:')} {cfg.url}  ({cfg.nodes} nodes; {cfg.strategy})\n"
-        f"The page: {cfg.url}/    The journey, explained: make try\n"
+        + _pages(cfg)
+        + "    The journey, explained: make try\n"
         "Try it by hand (send a code, log in with it, then ask three nodes who you are):\n"
         + "\n".join(lines)
         + "\n"
+    )
+
+
+def _pages(cfg: ClusterConfig) -> str:
+    if not cfg.frontend:
+        return f"The page: {cfg.url}/"
+    # FRONTEND: the course's own pages at /, the lab's moved aside.
+    return (
+        f"The course's pages: {cfg.url}/ (from {cfg.frontend}; log in at {cfg.url}/login.html)\n"
+        f"The lab's page: {cfg.url}/lab/"
     )
 
 

@@ -25,6 +25,11 @@ STRATEGIES = {
     ("redis", "round_robin"): "shared session store (Redis)",
 }
 
+# Where the course project keeps its front end (FRONTEND), and what nginx.conf
+# cannot hold in a quoted path: its end, an escape, a variable.
+COURSE_PAGES = "src/main/resources/nginx-1.18.0/html/hmdp"
+_NGINX_UNSAFE = frozenset('"\\$')
+
 # Node settings the launcher gives each node itself: never taken from its environment.
 SET_BY_LAUNCHER = (
     "NODE_NAME",
@@ -80,6 +85,12 @@ class ClusterConfig:
         "client is 127.0.0.1, so raise it for load tests against `make up`",
     )
     run_dir: Path = setting(Path(".run"), "RUN_DIR", "where configs, data, logs and sockets live", Path)
+    frontend: str = setting(
+        "",
+        "FRONTEND",
+        f"a folder nginx serves at `/`: the course's front end, `{COURSE_PAGES}` in the course project "
+        "(docs/frontend.md); the lab's own page is then at `/lab/`",
+    )
     # The node settings the launcher reads: their defaults are the node's.
     session_store: str = _node_default("session_store")
     sms_outbox: bool = _node_default("sms_outbox")
@@ -100,6 +111,7 @@ class ClusterConfig:
 
     def __post_init__(self) -> None:
         self.run_dir = Path(self.run_dir).resolve()
+        self._check_frontend_path()
         if self.nodes < 1:
             raise LaunchError(f"NODES must be at least 1, not {self.nodes}")
         if not self.node_ports:
@@ -117,6 +129,37 @@ class ClusterConfig:
         ports = list(self.ports().values())
         if len(set(ports)) < len(ports) or not all(0 < port < 65536 for port in ports):
             raise LaunchError(f"these ports overlap or are out of range: {self.ports()}; pick others")
+
+    def _check_frontend_path(self) -> None:
+        """FRONTEND as nginx.conf will name it: absolute, and nothing nginx
+        would read as a variable or the string's end."""
+        if not self.frontend:
+            return
+        self.frontend = str(Path(self.frontend).expanduser().resolve())
+        unsafe = sorted({c for c in self.frontend if c in _NGINX_UNSAFE or not c.isprintable()})
+        if unsafe:
+            raise LaunchError(
+                f"FRONTEND={self.frontend!r}: nginx cannot serve a path with {' '.join(map(repr, unsafe))} "
+                "in it; copy the folder to one without"
+            )
+
+    def check_frontend(self) -> None:
+        """FRONTEND, if set, is a folder with an index.html (checked when the
+        cluster starts, not when a running one is looked up: a folder moved
+        since must not keep `make down` from working)."""
+        if not self.frontend:
+            return
+        folder = Path(self.frontend)
+        if not folder.is_dir():
+            raise LaunchError(
+                f"FRONTEND={self.frontend}: no such folder (the course keeps its pages in "
+                f"{COURSE_PAGES} of its project)"
+            )
+        if not (folder / "index.html").is_file():
+            raise LaunchError(
+                f"FRONTEND={self.frontend}: no index.html in it; name the folder that holds the course's "
+                f"index.html, login.html and js/common.js ({COURSE_PAGES} in the course project)"
+            )
 
     def _check_node_settings(self) -> None:
         """What the nodes will be given, checked by the node's own rules."""

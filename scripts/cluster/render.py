@@ -34,6 +34,7 @@ def _nginx(cfg: ClusterConfig, *, servers: list[str], **paths: str) -> str:
         strategy=cfg.strategy,
         login_rate=cfg.login_rate,
         login_burst=cfg.login_burst,
+        frontend=cfg.frontend,
         **paths,
     )
 
