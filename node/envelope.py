@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 from typing import Any
 
+import orjson
 from aiohttp import web
 
-# Readable Chinese in the seed rows, rather than \u escapes.
-_dumps = functools.partial(json.dumps, ensure_ascii=False)
+# The body as bytes and the header given whole: aiohttp's json_response
+# encodes text and parses its content type on every answer, and json.dumps
+# builds an encoder per call (`make bench`: 4.5 µs an answer, against 1.4).
+# orjson writes Chinese as UTF-8, not \u escapes, as the seed's Jackson does.
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 class ApiError(Exception):
@@ -31,12 +33,12 @@ def ok(data: Any = None, total: int | None = None) -> web.Response:
         body["data"] = data
     if total is not None:
         body["total"] = total
-    return web.json_response(body, dumps=_dumps)
+    return web.Response(body=orjson.dumps(body), headers=_JSON)
 
 
 def fail(status: int, message: str, *, data: Any = None, retry_after: float | None = None) -> web.Response:
     body: dict[str, Any] = {"success": False, "errorMsg": message}
-    headers = {}
+    headers = dict(_JSON)
     if retry_after is not None:
         # Whole seconds, rounded up, in the body and in the standard header.
         seconds = max(1, math.ceil(retry_after))
@@ -44,4 +46,4 @@ def fail(status: int, message: str, *, data: Any = None, retry_after: float | No
         headers["Retry-After"] = str(seconds)
     if data is not None:
         body["data"] = data
-    return web.json_response(body, status=status, dumps=_dumps, headers=headers)
+    return web.Response(body=orjson.dumps(body), status=status, headers=headers)
