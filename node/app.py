@@ -27,8 +27,11 @@ def create_app(settings: Settings) -> web.Application:
     metrics = Metrics(settings.node_name)
     policy = Policy.from_settings(settings)
     tokens = token_rules(policy)
+    lifecycle = Lifecycle()
     app = web.Application(
-        middlewares=[pipeline(settings.node_name, metrics, policy=policy, tokens=tokens)],
+        middlewares=[
+            pipeline(settings.node_name, metrics, policy=policy, tokens=tokens, lifecycle=lifecycle)
+        ],
         client_max_size=MAX_BODY,
     )
     app[SETTINGS] = settings
@@ -36,7 +39,7 @@ def create_app(settings: Settings) -> web.Application:
     app[TOKENS] = tokens
     app[CODE_KEY] = _code_key(settings)
     _warn_mistakes(settings)
-    app[LIFECYCLE] = Lifecycle()
+    app[LIFECYCLE] = lifecycle
     app[METRICS] = metrics
     app.cleanup_ctx.append(pg_ctx)
     if settings.session_store == "redis":

@@ -13,15 +13,17 @@ page on it), and so do outages and bugs (5xx)."""
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 from typing import Any
 
+import orjson
 from aiohttp import web
 
-# Readable Chinese in the seed rows, rather than \u escapes.
-_dumps = functools.partial(json.dumps, ensure_ascii=False)
+# The body as bytes and the header given whole: aiohttp's json_response
+# encodes text and parses its content type on every answer, and json.dumps
+# builds an encoder per call (`make bench`: 4.5 µs an answer, against 1.4).
+# orjson writes Chinese as UTF-8, not \u escapes, as the seed's Jackson does.
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 CONVENTION_HEADER = "X-Failure-Convention"
 COURSE = "course"
@@ -45,7 +47,7 @@ def ok(data: Any = None, total: int | None = None) -> web.Response:
         body["data"] = data
     if total is not None:
         body["total"] = total
-    return web.json_response(body, dumps=_dumps)
+    return web.Response(body=orjson.dumps(body), headers=_JSON)
 
 
 def fail(
@@ -59,7 +61,7 @@ def fail(
     """The failure envelope; ``course``: answered as the course's Result.fail
     if it is a refusal it would answer so."""
     body: dict[str, Any] = {"success": False, "errorMsg": message}
-    headers = {}
+    headers = dict(_JSON)
     if retry_after is not None:
         # Whole seconds, rounded up, in the body and in the standard header.
         seconds = max(1, math.ceil(retry_after))
@@ -72,7 +74,7 @@ def fail(
     if course and is_refusal(status):
         headers[STATUS_HEADER] = str(status)
         status = 200
-    return web.json_response(body, status=status, dumps=_dumps, headers=headers)
+    return web.Response(body=orjson.dumps(body), status=status, headers=headers)
 
 
 def is_refusal(status: int) -> bool:

@@ -24,10 +24,10 @@ from .envelope import ApiError, fail, http_status, wants_course
 from .metrics import Metrics
 from .models import UserDTO
 from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
-from .routes import is_public
+from .routes import PUBLIC_ROUTES, is_public
 from .sessions import Policy
 from .tokens import TokenRules, session_id
-from .typedefs import LIFECYCLE, SESSION_ID, STORE, USER
+from .typedefs import SESSION_ID, STORE, USER, Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,12 @@ _REASONS = {
 
 
 def pipeline(
-    node_name: str, metrics: Metrics | None = None, *, policy: Policy, tokens: TokenRules
+    node_name: str,
+    metrics: Metrics | None = None,
+    *,
+    policy: Policy,
+    tokens: TokenRules,
+    lifecycle: Lifecycle,
 ) -> Middleware:
     """The four steps as one middleware: aiohttp wraps the handler once per
     middleware on every request, and `make bench` showed four layers and a
@@ -64,7 +69,7 @@ def pipeline(
             metrics.request(route, request.method, http_status(response))
         if not response.prepared:
             response.headers["X-Node"] = node_name  # also on the router's own 404s
-        if request.app[LIFECYCLE].draining:  # 0. drain
+        if lifecycle.draining:  # 0. drain
             # Before the response is prepared: aiohttp decides the Connection
             # header then, so later (in on_response_prepare) it would close
             # the connection without saying so, and nginx would send the next
@@ -162,15 +167,21 @@ def bearer_token(request: web.Request, tokens: TokenRules) -> str | None:
     """The token in the authorization header, as the seed's front end sends
     it (the bare token) or as `Bearer <token>`; None if there is none of our
     shape.  Never from the query string: URLs end up in logs and histories."""
-    value = request.headers.get("authorization", "").strip()
-    scheme, _, rest = value.partition(" ")
-    if scheme.lower() == "bearer":
-        value = rest.strip()
+    value = request.headers.get("authorization")
+    if value is None:
+        return None
+    if tokens.well_formed(value):  # the seed's front end: the bare token, nothing to trim
+        return value
+    scheme, _, rest = value.strip().partition(" ")
+    value = rest.strip() if scheme.lower() == "bearer" else value.strip()
     return value if tokens.well_formed(value) else None
 
 
 def _is_public(request: web.Request) -> bool:
     # Decided by the route that will run (its canonical path), not by the
-    # raw URL, so no spelling of a path reaches a handler unchecked.
-    resource = request.match_info.route.resource
-    return is_public(resource.canonical if resource else request.path)
+    # raw URL, so no spelling of a path reaches a handler unchecked: once
+    # per route, at start-up (node/routes.py), as a route's name.
+    route = request.match_info.route
+    if route.name is not None:
+        return route.name in PUBLIC_ROUTES
+    return is_public(route.resource.canonical if route.resource else request.path)

@@ -93,6 +93,12 @@ def is_public(path: str) -> bool:
     return False
 
 
+# The routes that need no login, by name: decided once, not per request.
+PUBLIC_ROUTES: frozenset[str] = frozenset(
+    name for name, _, path, _ in ROUTES + OPS_ROUTES + PEER_ROUTES if is_public(path)
+)
+
+
 def setup_routes(app: web.Application, *, sms_outbox: bool, peers: bool = False) -> None:
     for name, method, path, handler in ROUTES + OPS_ROUTES + (PEER_ROUTES if peers else ()):
         if name.startswith("dev.") and not sms_outbox:  # development only: the outbox's switch

@@ -33,6 +33,7 @@ async def pipeline(
 ) -> AsyncIterator[tuple[TestClient[web.Request, web.Application], MemorySessionStore, Clock, list[object]]]:
     clock = Clock()
     policy = Policy(login_user_ttl=1800, mistakes=mistakes)  # type: ignore[arg-type]
+    lifecycle = Lifecycle()
     store = MemorySessionStore(policy, TTLDict(clock=clock))
     await store.save_user(session_id(TOKEN), ALICE)
     seen: list[object] = []
@@ -41,9 +42,11 @@ async def pipeline(
         seen.append(request[USER])
         return web.json_response({"success": True})
 
-    app = web.Application(middlewares=[request_pipeline("unit", policy=policy, tokens=token_rules(policy))])
+    app = web.Application(
+        middlewares=[request_pipeline("unit", policy=policy, tokens=token_rules(policy), lifecycle=lifecycle)]
+    )
     app[STORE] = store
-    app[LIFECYCLE] = Lifecycle()
+    app[LIFECYCLE] = lifecycle
     app.router.add_get("/user/me", handler)  # protected
     app.router.add_get("/shop/{id}", handler)  # public (the seed's /shop/**)
     client = TestClient(TestServer(app))
