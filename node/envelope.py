@@ -19,6 +19,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from . import i18n
+
 # The body as bytes and the header given whole: aiohttp's json_response
 # encodes text and parses its content type on every answer, and json.dumps
 # builds an encoder per call (`make bench`: 4.5 µs an answer, against 1.4).
@@ -57,9 +59,13 @@ def fail(
     data: Any = None,
     retry_after: float | None = None,
     course: bool = False,
+    zh: bool = False,
 ) -> web.Response:
     """The failure envelope; ``course``: answered as the course's Result.fail
-    if it is a refusal it would answer so."""
+    if it is a refusal it would answer so; ``zh``: its message in Chinese
+    (node/i18n.py)."""
+    if zh:
+        message = i18n.translate(message)
     body: dict[str, Any] = {"success": False, "errorMsg": message}
     headers = dict(_JSON)
     if retry_after is not None:
@@ -68,7 +74,7 @@ def fail(
         data = {**(data or {}), "retryAfter": seconds}
         headers["Retry-After"] = str(seconds)
         if course:  # the course's front end shows the message alone
-            body["errorMsg"] = f"{message} (wait {_wait(seconds)})"
+            body["errorMsg"] = message + i18n.wait(seconds) if zh else f"{message} (wait {_wait(seconds)})"
     if data is not None:
         body["data"] = data
     if course and is_refusal(status):
@@ -80,6 +86,10 @@ def fail(
 def is_refusal(status: int) -> bool:
     """A status the course would answer as Result.fail: a 4xx but 401."""
     return 400 <= status < 500 and status != 401
+
+
+def wants_chinese(request: web.BaseRequest) -> bool:
+    return i18n.prefers_chinese(request.headers.get("Accept-Language", ""))
 
 
 def wants_course(request: web.BaseRequest) -> bool:

@@ -20,7 +20,7 @@ from aiohttp import ClientConnectionResetError, web
 from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_protocol import RequestPayloadError
 
-from .envelope import ApiError, fail, http_status, wants_course
+from .envelope import ApiError, fail, http_status, wants_chinese, wants_course
 from .metrics import Metrics
 from .models import UserDTO
 from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
@@ -85,32 +85,33 @@ def _failure(request: web.Request, exc: Exception) -> web.StreamResponse:
     (an ApiError) is answered in the convention the request asks for
     (node/envelope.py); what the router, the parser or a store says is not
     one the course would answer with its Result.fail either."""
+    zh = wants_chinese(request)  # Accept-Language: the message in Chinese
     if isinstance(exc, ApiError):
-        return fail(exc.status, exc.message, retry_after=exc.retry_after, course=wants_course(request))
+        return fail(exc.status, exc.message, retry_after=exc.retry_after, course=wants_course(request), zh=zh)
     if _client_left(request, exc):
         # No outage: nobody will read this answer, but the count (499, as
         # nginx says it) and the log say what happened.
         log.info("%s %s: the client left before its request was read", request.method, request.path)
-        return fail(CLIENT_LEFT, "the client closed the connection")
+        return fail(CLIENT_LEFT, "the client closed the connection", zh=zh)
     if isinstance(exc, SESSION_STORE_DOWN):
         log.warning("%s %s: session store unavailable: %r", request.method, request.path, exc)
-        return fail(503, SESSION_STORE_UNAVAILABLE)
+        return fail(503, SESSION_STORE_UNAVAILABLE, zh=zh)
     if isinstance(exc, DATABASE_DOWN):
         log.warning("%s %s: database unavailable: %r", request.method, request.path, exc)
-        return fail(503, DATABASE_UNAVAILABLE)
+        return fail(503, DATABASE_UNAVAILABLE, zh=zh)
     if isinstance(exc, RequestPayloadError):
         # The body could not be read as sent: e.g. a Content-Encoding that
         # does not match the bytes.  The client's fault, not ours.
-        return fail(400, "request body could not be decoded")
+        return fail(400, "request body could not be decoded", zh=zh)
     if isinstance(exc, web.HTTPException):
         if exc.status < 400:
             raise exc
-        response = fail(exc.status, _REASONS.get(exc.status, exc.reason.lower()))
+        response = fail(exc.status, _REASONS.get(exc.status, exc.reason.lower()), zh=zh)
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
-    return fail(500, "internal server error")
+    return fail(500, "internal server error", zh=zh)
 
 
 def _client_left(request: web.Request, exc: Exception) -> bool:

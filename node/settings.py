@@ -2,7 +2,7 @@
 
 A declaration (:func:`setting`) holds a setting's default, its environment
 variable and one line of meaning; the parsing, the launcher's defaults, the
-README's table and compose.yaml's variables all come from it (tests check
+docs/running.md's table and compose.yaml's variables all come from it (tests check
 the last two).  Only ``node.__main__`` reads the environment; everything
 else, every test included, builds settings explicitly.
 

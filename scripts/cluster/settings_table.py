@@ -1,4 +1,4 @@
-"""The settings as the README lists them, from their declarations."""
+"""The settings as docs/running.md lists them, from their declarations."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """One declaration per setting: its default is written there and nowhere
-else, the Makefile and compose.yaml give none of their own, and the README
-lists every setting as `make settings` prints it."""
+else, the Makefile and compose.yaml give none of their own, and
+docs/running.md lists every setting as `make settings` prints it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from scripts.cluster import ROOT, ClusterConfig
 from scripts.cluster.settings_table import END, START, settings_table
 
 DECLARED = [*declarations(ClusterConfig), *declarations(Settings)]
+SETTINGS_DOC = "docs/running.md"
 DECLARING = {ROOT / "node" / "settings.py", ROOT / "scripts" / "cluster" / "config.py"}
 # The loopback address everything binds to, and the first node's name that
 # every script calls it by: not defaults of a setting's own.
@@ -72,15 +73,15 @@ def test_compose_gives_no_declared_setting_a_default_of_its_own() -> None:
 
 
 @pytest.mark.parametrize("declared", DECLARED, ids=lambda d: d.env)
-def test_the_readme_lists_every_setting(declared: Declared) -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_list_every_setting(declared: Declared) -> None:
+    readme = (ROOT / SETTINGS_DOC).read_text()
     assert re.search(rf"^\| `{declared.env}` \|", readme, re.M), declared.env
 
 
-def test_the_readme_settings_are_what_make_settings_prints() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_settings_are_what_make_settings_prints() -> None:
+    readme = (ROOT / SETTINGS_DOC).read_text()
     listed = readme.split(START, 1)[1].split(END, 1)[0]
     assert listed.strip() == settings_table().strip(), (
         "run: .venv/bin/python -c 'from scripts.cluster.settings_table import *; "
-        'from pathlib import Path; p = Path("README.md"); p.write_text(readme_with_table(p))\''
+        'from pathlib import Path; p = Path("docs/running.md"); p.write_text(readme_with_table(p))\''
     )
