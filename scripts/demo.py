@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from typing import Any
@@ -20,26 +21,36 @@ import aiohttp
 from node.routes import PATHS
 from scripts.cluster import ClusterConfig, up
 from scripts.cluster import colour as paint
+from scripts.lab.demo_text import SAY
 from scripts.lab.journey import new_phone
+from scripts.lab.language import Lang, lang_from, pad
 from scripts.lab.throwaway import throwaway
 
 
 class Story:
     """Walks the steps on one cluster and remembers what each step showed."""
 
-    def __init__(self, cfg: ClusterConfig, http: aiohttp.ClientSession, pace: float) -> None:
+    def __init__(self, cfg: ClusterConfig, http: aiohttp.ClientSession, pace: float, lang: Lang) -> None:
         self.cfg = cfg
         self.http = http
         self.pace = pace
+        self.lang = lang
         # step name -> did it work; the summary lines them up by name.
         self.outcomes: dict[str, bool] = {}
 
+    def t(self, key: str, **values: Any) -> str:
+        return SAY[self.lang][key].format(**values)
+
     async def call(self, node: int, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
-        async with self.http.request(method, self.cfg.node_url(node) + path, **kwargs) as resp:
+        # The refusals in the story's language (node/i18n.py).
+        headers = {"Accept-Language": "zh-CN" if self.lang == "zh" else "en", **kwargs.pop("headers", {})}
+        async with self.http.request(
+            method, self.cfg.node_url(node) + path, headers=headers, **kwargs
+        ) as resp:
             return resp.status, await resp.json()
 
-    def step(self, text: str) -> None:
-        print(f"\n{paint('1', '▶ ' + text)}", flush=True)
+    def step(self, key: str, **values: Any) -> None:
+        print(f"\n{paint('1', '▶ ' + self.t(key, **values))}", flush=True)
         if self.pace:
             time.sleep(self.pace)  # reading time for a person watching, nothing else
 
@@ -51,109 +62,90 @@ class Story:
 
     async def walk(self) -> None:
         store = self.cfg.session_store
-        where = "in its own memory" if store == "memory" else "in Redis, which every node shares"
-        held = "in Redis" if store == "redis" else "in its memory"
+        where = self.t("where.memory" if store == "memory" else "where.redis")
+        held = self.t("held.redis" if store == "redis" else "held.memory")
         phone = new_phone()
 
-        self.step(f"The user asks for a code. nginx sends the request to node1. (phone {phone})")
+        self.step("ask", phone=phone)
         await self.call(1, "POST", PATHS["user.code"], params={"phone": phone})
         _, sms = await self.call(1, "GET", PATHS["dev.sms.latest"], params={"phone": phone})
         code = sms["data"]["code"]
-        self.saw(
-            f"node1 stored code {code} {where}, and the phone got it", True, f"key login:code:{{{phone}}}"
-        )
+        self.saw(self.t("stored", code=code, where=where), True, f"key login:code:{{{phone}}}")
 
-        self.step("The user logs in with that code. Round robin: this request goes to node2.")
+        self.step("login")
         form = {"phone": phone, "code": code}
         status, body = await self.call(2, "POST", PATHS["user.login"], json=form)
         token = body.get("data") if status == 200 else None
         if token:
-            why = "it read the code node1 stored in Redis"
-            self.saw("node2 accepted the code and logged the user in", True, why, step="login elsewhere")
+            self.saw(self.t("login.ok"), True, self.t("login.ok.why"), step="login elsewhere")
         else:
-            why = "node2's memory holds no code for this phone: node1 has it"
-            self.saw(f"node2 said: {body['errorMsg']!r} (验证码错误)", False, why, step="login elsewhere")
-            self.step("The user tries again, and this time the login lands on node1, where the code is.")
+            bad = self.t("login.bad", message=body["errorMsg"])
+            self.saw(bad, False, self.t("login.bad.why"), step="login elsewhere")
+            self.step("retry")
             _, body = await self.call(1, "POST", PATHS["user.login"], json=form)
             token = body["data"]
-            self.saw("node1 accepted it: the code was right all along", True, "only node1 could check it")
+            self.saw(self.t("retry.ok"), True, self.t("retry.ok.why"))
 
-        self.step("Logged in, the user opens their page. Round robin: node1, node2, node3.")
+        self.step("page")
         for node in range(1, self.cfg.nodes + 1):
             status, body = await self.call(node, "GET", PATHS["user.me"], headers={"authorization": token})
             if status == 200:
-                what, why = (
-                    f"node{node}: 200, the user is {body['data']['nickName']}",
-                    f"the session is {held}",
-                )
+                what = self.t("page.ok", node=node, nick=body["data"]["nickName"])
+                why = self.t("page.ok.why", held=held)
             else:
-                what = f"node{node}: {status}, {body['errorMsg']!r}"
-                why = f"its memory holds no session for this token: to node{node} the user is a stranger"
+                what = self.t("page.bad", node=node, status=status, message=body["errorMsg"])
+                why = self.t("page.bad.why", node=node)
             self.saw(what, status == 200, why, step=f"page on node{node}")
 
-        self.step("The user logs out on node2, then comes back to node1.")
+        self.step("logout")
         status, _ = await self.call(2, "POST", PATHS["user.logout"], headers={"authorization": token})
         again, _ = await self.call(1, "GET", PATHS["user.me"], headers={"authorization": token})
-        if status == 200 and again == 401:
-            what, why = (
-                "logged out on node2, and node1 knows it at once (401)",
-                "the session was deleted in Redis",
-            )
+        seen = status == 200 and again == 401
+        if seen:
+            what, why = self.t("logout.ok"), self.t("logout.ok.why")
         else:
-            what = f"node2 could not log the user out ({status}); node1 still says {again}"
-            why = "the session lives in node1's memory, out of node2's reach"
-        self.saw(what, status == 200 and again == 401, why, step="logout seen")
+            what, why = self.t("logout.bad", status=status, again=again), self.t("logout.bad.why")
+        self.saw(what, seen, why, step="logout seen")
 
 
-STEPS = {
-    "login elsewhere": "code sent via node1, login via node2",
-    "page on node1": "user page on node1",
-    "page on node2": "user page on node2",
-    "page on node3": "user page on node3",
-    "logout seen": "logout on node2 seen by node1",
-}
+STEPS = ("login elsewhere", "page on node1", "page on node2", "page on node3", "logout seen")
 
 
-def summary(results: dict[str, dict[str, bool]]) -> None:
-    print("\n" + paint("1", "Side by side"))
-    print(f"  {'step':<40} {'memory':>8} {'redis':>8}")
-    for step, label in STEPS.items():
+def summary(results: dict[str, dict[str, bool]], lang: Lang) -> None:
+    say = SAY[lang]
+    print("\n" + paint("1", say["side"]))
+    print(f"  {pad(say['step'], 40)} {'memory':>8} {'redis':>8}")
+    for step in STEPS:
         cells = [
-            paint("32", "   works") if results[s][step] else paint("31", "   fails")
+            paint("32", pad(say["works"], 8, right=True))
+            if results[s][step]
+            else paint("31", pad(say["fails"], 8, right=True))
             for s in ("memory", "redis")
         ]
-        print(f"  {label:<40} {cells[0]} {cells[1]}")
-    print(
-        "\n  In memory each node sees only what it stored itself, so behind round robin a code is\n"
-        "  'wrong' and a logged-in user a stranger on most requests. With Redis every node reads\n"
-        "  the same store: the fix the seed course teaches.\n"
-        "  The other answers, sticky sessions and session replication, are run and measured\n"
-        "  side by side by `make compare`."
-    )
+        print(f"  {pad(say['step.' + step], 40)} {cells[0]} {cells[1]}")
+    print("\n" + "\n".join("  " + line for line in say["moral"].splitlines()))
 
 
-def run(pace: float) -> int:
+def run(pace: float, lang: Lang) -> int:
     results: dict[str, dict[str, bool]] = {}
-    print(paint("1;35", "The cluster session-sharing problem, and its fix (集群 session 共享问题)"))
-    print("Starting a throwaway cluster: 3 nodes behind nginx, sessions in each node's memory")
+    say = SAY[lang]
+    print(paint("1;35", say["title"]))
+    print(say["starting"])
     with throwaway("memory", nodes=3, name="demo") as cfg:
-        for store, banner in (
-            ("memory", "\nSESSION_STORE=memory: each node is a Tomcat with its own HttpSession"),
-            ("redis", "\nNow the same cluster keeps sessions in Redis (用 Redis 代替 session)…"),
-        ):
+        for store in ("memory", "redis"):
             if store != cfg.session_store:
                 cfg.session_store = store
                 up(cfg, quiet=True)  # the nodes restart, nothing else does
-            print(paint("1;35", banner))
-            print(f"Strategy: {cfg.strategy}")
-            results[store] = asyncio.run(_walk(cfg, pace))
-    summary(results)
+            print(paint("1;35", "\n" + say[f"banner.{store}"]))
+            print(say["strategy"].format(strategy=cfg.strategy))
+            results[store] = asyncio.run(_walk(cfg, pace, lang))
+    summary(results, lang)
     return 0
 
 
-async def _walk(cfg: ClusterConfig, pace: float) -> dict[str, bool]:
+async def _walk(cfg: ClusterConfig, pace: float, lang: Lang) -> dict[str, bool]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-        story = Story(cfg, http, pace)
+        story = Story(cfg, http, pace, lang)
         await story.walk()
         return story.outcomes
 
@@ -167,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds of reading time per step (0 when not on a terminal)",
     )
     args = parser.parse_args(argv)
-    return run(args.pace)
+    try:
+        lang = lang_from(os.environ)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return run(args.pace, lang)
 
 
 if __name__ == "__main__":

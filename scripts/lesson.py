@@ -13,11 +13,11 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Mapping
 
 from scripts.cluster import LaunchError, colour
+from scripts.lab.language import lang_from
 from scripts.lab.lesson import STEP_RUNS, run
-from scripts.lab.lesson_text import SAY, pick_lang
+from scripts.lab.lesson_text import SAY
 from scripts.lab.throwaway import throwaway
 
 
@@ -29,18 +29,10 @@ def steps_from(raw: str) -> list[int]:
     return [int(raw)]
 
 
-def user_locale(env: Mapping[str, str]) -> str:
-    """The language the user's environment asks for, as gettext reads it."""
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        if env.get(name):
-            return env[name]
-    return ""
-
-
 def main() -> int:
     try:
         steps = steps_from(os.environ.get("STEP", ""))
-        lang = pick_lang(os.environ.get("LESSON_LANG", ""), user_locale(os.environ))
+        lang = lang_from(os.environ)
     except ValueError as exc:
         print(f"make lesson: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import itertools
 import time
-import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -33,7 +32,8 @@ from node.tokens import session_id
 from node.views import WRONG_CODE
 from scripts.cluster import ClusterConfig, clean, colour, down, new_run_dir, up
 from scripts.lab.journey import Step, call, new_phone, read_sms, send_code, submit_code
-from scripts.lab.lesson_text import SAY, STEPS, Lang
+from scripts.lab.language import Lang, pad
+from scripts.lab.lesson_text import SAY, STEPS
 from scripts.lab.throwaway import beside_config
 from scripts.lab.waiting import until
 
@@ -86,7 +86,7 @@ class Lesson:
         good = step.status == 200 and step.body.get("success") is True
         mark = colour("32", "✔") if good else colour("31", "✘")
         said = note or ("" if good else str(step.body.get("errorMsg", "")))
-        print(f"    {mark} {_pad(what, 58)} {step.node or '-':<6} {step.status}  {said}".rstrip(), flush=True)
+        print(f"    {mark} {pad(what, 58)} {step.node or '-':<6} {step.status}  {said}".rstrip(), flush=True)
 
     # --- clusters ----------------------------------------------------------
     def prepare(self, steps: list[int]) -> None:
@@ -358,7 +358,7 @@ class Lesson:
         shown side by side."""
         started = time.monotonic()
         statuses: list[list[int]] = [[] for _ in clusters]
-        print(f"      {_pad('', 10)} {_pad(self.t('mistake'), 10)} {self.t('fix')}", flush=True)
+        print(f"      {pad('', 10)} {pad(self.t('mistake'), 10)} {self.t('fix')}", flush=True)
         for i in range(int(ACTIVE_FOR / EVERY) + 1):
             await asyncio.sleep(max(0.0, started + i * EVERY - time.monotonic()))  # a user's pace
             path = next(pages)
@@ -374,7 +374,7 @@ class Lesson:
                 good = answer.status == 200
                 cells.append(colour("32" if good else "31", f"{'✔' if good else '✘'} {answer.status:<6}"))
             at = self.t("at", t=time.monotonic() - started)
-            print(f"      {_pad(at, 10)} {'  '.join(cells)}  {path}", flush=True)
+            print(f"      {pad(at, 10)} {'  '.join(cells)}  {path}", flush=True)
         return statuses
 
     # --- 8. one interceptor, then two ------------------------------------------
@@ -521,12 +521,6 @@ async def _ballast(redis: RedisClient) -> AsyncIterator[None]:
         yield
     finally:
         await redis.delete(*keys)
-
-
-def _pad(text: str, width: int) -> str:
-    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
-    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - columns)
 
 
 def _size(n: int) -> str:

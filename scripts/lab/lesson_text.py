@@ -11,10 +11,7 @@ the lesson runs.  Terms are the course's: 集群 session 共享, 验证码,
 # ruff: noqa: E501  (prose: a sentence on one line reads and translates better than a split one)
 from __future__ import annotations
 
-from typing import Literal
-
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
+from scripts.lab.language import Lang
 
 STEPS: dict[Lang, dict[int, dict[str, str]]] = {
     "zh": {
@@ -181,13 +178,3 @@ SAY: dict[Lang, dict[str, str]] = {
         "failed": "{n} steps did not show what they should: {steps}",
     },
 }
-
-
-def pick_lang(given: str, locale: str) -> Lang:
-    """``LESSON_LANG`` if given (zh or en), else the locale's language
-    (``zh_CN.UTF-8`` and the like: Chinese), else English."""
-    if given:
-        if given not in LANGS:
-            raise ValueError(f"LESSON_LANG must be zh or en, not {given!r}")
-        return given
-    return "zh" if locale.lower().startswith("zh") else "en"

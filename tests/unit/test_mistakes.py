@@ -12,9 +12,11 @@ from node.sessions import Policy
 from node.sessions.keys import FIXED_CODE_KEY, LOGIN_CODE_KEY
 from node.settings import Settings, SettingsError
 from scripts.cluster import ClusterConfig
+from scripts.lab.demo_text import SAY as DEMO
+from scripts.lab.language import LANGS, pick_lang, user_locale
 from scripts.lab.lesson import STEP_RUNS
-from scripts.lab.lesson_text import LANGS, SAY, STEPS, pick_lang
-from scripts.lesson import steps_from, user_locale
+from scripts.lab.lesson_text import SAY, STEPS
+from scripts.lesson import steps_from
 from scripts.walkthrough import verdict
 
 
@@ -82,3 +84,20 @@ def test_make_try_names_the_mistakes_a_cluster_makes_and_the_step_that_shows_eac
     assert said.startswith(cfg.strategy) and "MISTAKE=phone-token,one-interceptor" in cfg.strategy
     assert "MISTAKE=phone-token, on purpose: the phone number is the token" in said
     assert "(make lesson STEP=5 shows it)" in said and "(make lesson STEP=8 shows it)" in said
+
+
+def test_make_demo_says_every_line_in_both_languages_with_the_same_blanks() -> None:
+    assert set(DEMO["zh"]) == set(DEMO["en"])
+    for key in DEMO["en"]:
+        blanks = [
+            sorted(n for _, n, _, _ in string.Formatter().parse(DEMO[lang][key]) if n) for lang in LANGS
+        ]
+        assert blanks[0] == blanks[1], key
+
+
+def test_make_demo_lang_zh_is_chinese() -> None:
+    from scripts.lab.language import lang_from
+
+    assert lang_from({"LANG": "zh"}) == "zh"
+    assert lang_from({"LANG": "C.UTF-8"}) == "en"
+    assert lang_from({"LANG": "zh_CN.UTF-8", "LESSON_LANG": "en"}) == "en"
