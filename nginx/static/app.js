@@ -31,7 +31,7 @@ const LANGS = { zh: "zh-CN", en: "en" };  // ours -> <html lang> and Accept-Lang
 const ZH = {
   "page": "集群 session 共享问题 · 实验",
   "title": '集群 session 共享问题 <span class="sub">动手实验</span>',
-  "intro": "几个一模一样的节点（相当于课程里的多台 Tomcat）躲在同一个 nginx 后面，nginx 用轮询（round robin）" +
+  "intro": "几个一模一样的节点（相当于课程里的多台 Tomcat）部署在同一个 nginx 后面，nginx 用轮询（round robin）" +
     "做负载均衡：每个请求依次交给下一个节点。发送验证码、登录，连问十次“我是谁”，再退出登录，" +
     "看看每个请求是哪个节点回答的、每个节点手里又存了什么（见下面的 X 光）。",
   "cluster.title": "这个集群",
@@ -227,10 +227,10 @@ const MSG = {
       "（它们的内存里没有这个手机号的验证码，所以不算一次尝试），然后才轮到存着验证码的那个节点。",
     loginOk: (node, codeFrom, store) => `<b>${node}</b> 让你登录了` +
       (codeFrom ? `（它读的是 ${codeFrom} 存在 Redis 里的验证码）` : "") +
-      "，并用 session id（随机 token 的 SHA-256）做 key 保存了你的用户信息：" + {
-        memory: "存在它自己的内存里，就是 X 光里的 <code>token:…</code>，有效期 30 分钟。",
-        replicated: "存在它的内存里，还拷贝了一份给其他每个节点。",
-        redis: "存在 Redis 里：<code>login:token:…</code>，Hash 结构，有效期 30 分钟，每次请求都会刷新。",
+      "，生成了一个随机 token，用它的 SHA-256 作为 session id，" + {
+        memory: "把你的用户信息存在它自己的内存里：就是 X 光里的 <code>token:…</code>，有效期 30 分钟。",
+        replicated: "把你的用户信息存在它的内存里，还拷贝了一份给其他每个节点。",
+        redis: "把你的用户信息存进了 Redis：<code>login:token:…</code>，Hash 结构，有效期 30 分钟，每次请求都会刷新。",
       }[store] + "token 返回给了这个页面，之后每个请求都会带上它。",
     logoutMissed: (node, holder) => `你的退出登录请求到了 <b>${node}</b>，它从来没有你的 session，所以回答 401。` +
       `<b>${holder}</b> 根本不知道你退出了：它还存着你的 session，照样认你是登录状态。再问一次“我是谁”试试。`,
@@ -267,7 +267,7 @@ function storedLang() {
 // The learner's choice, else the browser's first language.
 function initialLang() {
   const saved = storedLang();
-  if (saved in LANGS) return saved;
+  if (saved === "zh" || saved === "en") return saved;
   const first = (navigator.languages && navigator.languages[0]) || navigator.language || "";
   return first.toLowerCase().startsWith("zh") ? "zh" : "en";
 }

@@ -1,6 +1,7 @@
 """The teaching demo: the page at / driven in a real browser (Debian's
-Chromium through Playwright, no browser download), its X-ray endpoint, and
-`make demo`.  The browser tests write the screenshots in docs/."""
+Chromium through Playwright, no browser download), in English and in
+Chinese (中文), its X-ray endpoint, and `make demo`.  The browser tests
+write the screenshots in docs/."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ async def test_the_xray_names_the_keys_and_never_shows_a_code_a_token_or_a_hmac(
     assert keys and all(e["key"].count(phone) for e in keys.values())  # only this phone's entries
     assert f'"{code}"' not in text  # not the code (six digits may well turn up inside a TTL)
     assert re.search(r"[0-9a-f]{64}", text) is None  # not its HMAC (nor any SHA-256)
-    assert '"mac": "(hidden)"' in text
+    assert re.search(r'"mac":\s*"\(hidden\)"', text)  # however the JSON is spaced
     login = await journey.submit_code(client.session, base, phone, code)
     token = login.body["data"]
     status, body, text = await xray(client, phone, token)
@@ -205,7 +206,7 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def test_in_redis_mode_every_row_is_green(browser: Browser, redis_cluster: ClusterConfig) -> None:
-    page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    page = browser.new_page(viewport={"width": 1200, "height": 1000}, locale="en-US")
     page.goto(redis_cluster.url + "/")
     idle(page)
     phone = page.input_value("#phone")
@@ -264,7 +265,7 @@ def test_in_redis_mode_every_row_is_green(browser: Browser, redis_cluster: Clust
 def test_in_memory_mode_the_login_fails_or_most_rows_are_red(
     browser: Browser, memory_cluster: ClusterConfig
 ) -> None:
-    page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    page = browser.new_page(viewport={"width": 1200, "height": 1000}, locale="en-US")
     login, rows = log_in_and_ask_ten_times(page, memory_cluster.url + "/")
     assert page.inner_text("#store") == "memory"
     assert page.inner_text("#strategy") == "in-process sessions, round robin (the bug)"
@@ -285,6 +286,13 @@ def test_in_memory_mode_the_login_fails_or_most_rows_are_red(
         keys = xray_keys(page, f'.xnode[data-node="{node}"]')
         assert (f"code:{phone}" in keys) == (node == holder), node
     assert f"code:{phone}" in page.inner_text("#explain")
+    # Said again in Chinese: the switch rewrites what the page wrote after each action.
+    page.click("#lang-zh")
+    explained = page.inner_text("#explain")
+    assert "存在每个节点自己的内存里" in explained and f"key 是 code:{phone}" in explained
+    assert "它从没见过这个验证码，所以回答“验证码错误”" in explained and f"只有 {holder} 存着它" in explained
+    assert page.inner_text("#send-result") == f"{holder} 生成了验证码，存了起来，并发出了短信"
+    page.click("#lang-en")
 
     # Steered to the holder, the same code logs in.
     click(page, "#login-holder")
@@ -332,7 +340,7 @@ def test_in_memory_mode_the_login_fails_or_most_rows_are_red(
 
 
 def test_on_a_phone_sized_screen_the_page_fits(browser: Browser, memory_cluster: ClusterConfig) -> None:
-    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, locale="en-US")
     page.goto(memory_cluster.url + "/")
     idle(page)
     click(page, "#send")
@@ -343,21 +351,154 @@ def test_on_a_phone_sized_screen_the_page_fits(browser: Browser, memory_cluster:
     # Nothing wider than the screen: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "demo-phone.png")
+    page.click("#lang-zh")  # and in Chinese, the switch included
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()
 
 
-def test_make_demo_tells_the_story_and_ends_with_the_fix() -> None:
+LANG_KEY = "sessionlab.lang"  # where the page keeps the learner's choice
+
+
+def lang_of(page: Page) -> str:
+    return page.evaluate("document.documentElement.lang")
+
+
+def untranslated(page: Page) -> list[str]:
+    """The names of the page's texts that have no Chinese, or are left in English."""
+    return page.evaluate(
+        """[...document.querySelectorAll('[data-i18n]')]
+        .filter((el) => el.innerHTML === 'undefined' || !/[\u4e00-\u9fff]/.test(el.textContent))
+        .map((el) => el.dataset.i18n)"""
+    )
+
+
+def test_the_page_switches_to_chinese_and_back_and_keeps_the_choice(
+    browser: Browser, redis_cluster: ClusterConfig
+) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 1000}, locale="en-US")
+    languages: list[tuple[str, str | None]] = []  # (path, Accept-Language) of each API call
+    page.on(
+        "request",
+        lambda req: (
+            languages.append((req.url.split("/api", 1)[1], req.headers.get("accept-language")))
+            if "/api/" in req.url
+            else None
+        ),
+    )
+    page.goto(redis_cluster.url + "/")
+    idle(page)
+    assert lang_of(page) == "en" and page.inner_text("#send") == "Send code"
+    assert page.evaluate(f"localStorage.getItem('{LANG_KEY}')") is None  # nothing chosen yet
+
+    page.click("#lang-zh")
+    assert lang_of(page) == "zh-CN" and page.title() == "集群 session 共享问题 · 实验"
+    assert page.get_attribute("#lang-zh", "aria-pressed") == "true"
+    assert untranslated(page) == ["me.session"]  # the course says "session" too
+    assert page.inner_text("h1").startswith("集群 session 共享问题")
+    assert page.inner_text("#send") == "发送验证码" and page.inner_text("#login") == "登录"
+    assert page.inner_text("#me10") == "调用 /user/me × 10" and page.inner_text("#logout") == "退出登录"
+    steps = [li.inner_text() for li in page.query_selector_all("#lesson li")]
+    assert len(steps) == 8 and steps[2].startswith("用 Redis 代替 session，所有节点共享")
+    assert "刷新拦截器 + 登录拦截器" in steps[7] and "make up MISTAKE=one-interceptor" in steps[7]
+    assert page.inner_text("#strategy") == "共享 session（存在 Redis 里）"
+    assert page.inner_text("#store") == "redis"  # the store's name, as configured
+    assert page.inner_text("#explain").startswith("这个集群把 session 存在 Redis 里")
+    assert "什么都不存" in page.inner_text('.xnode[data-node="node1"]')
+
+    # A journey in Chinese: what the script writes is Chinese too, and the API is asked in it.
+    phone = page.input_value("#phone")
+    click(page, "#send")
+    sent = page.inner_text("#send-result")
+    assert re.fullmatch(r"node[123] 生成了验证码，存了起来，并发出了短信", sent)
+    assert f"存在 Redis 里，key 是 login:code:{{{phone}}}，有效期 2 分钟" in page.inner_text("#explain")
+    assert ("/user/code?phone=" + phone, "zh-CN") in languages
+    page.click("#use-code")
+    click(page, "#login")
+    assert page.inner_text("#login-result").endswith("让你登录了：token 存在 sessionStorage 里")
+    click(page, "#me10")
+    assert page.inner_text("#tally") == "10 个请求里有 10 个找到了你的 session"
+    assert page.inner_text("#rows tbody tr td:last-child").startswith("找到了：")
+    explained = page.inner_text("#explain")
+    assert "十个请求不管落到哪个节点" in explained and "刷新了 token 有效期" in explained
+    ttl_label = "getComputedStyle(document.querySelector('#xray-redis .ttl'), '::before').content"
+    assert page.evaluate(ttl_label) == '"有效期 "'
+    screenshot(page, "demo-redis-zh.png")
+    # The code is used: the API's refusal comes in Chinese, as the page asked, and is explained.
+    click(page, "#login")
+    assert re.fullmatch(r"node[123] 回答：验证码错误", page.inner_text("#login-result"))
+    assert "验证码不对、已经用过或者过期了" in page.inner_text("#explain")
+
+    # The choice is kept: a reload comes back in Chinese.
+    page.reload()
+    idle(page)
+    assert page.evaluate(f"localStorage.getItem('{LANG_KEY}')") == "zh"
+    assert lang_of(page) == "zh-CN" and page.inner_text("#send") == "发送验证码"
+
+    # Back to English: the texts, those the script wrote included, and the API's language.
+    click(page, "#send")
+    page.click("#lang-en")
+    assert lang_of(page) == "en" and page.title() == "Session sharing lab · 集群 Session 共享"
+    assert page.inner_text("h1").startswith("Session sharing lab")
+    assert page.inner_text("#send") == "Send code" and page.inner_text("#login") == "Log in"
+    assert page.inner_text("#lesson li:nth-child(3)").startswith("Redis, shared by every node")
+    assert page.inner_text("#strategy") == "shared session store (Redis)"
+    assert page.inner_text("#send-result").endswith(" made a code, stored it, and sent it")
+    assert "The code was stored by" in page.inner_text("#explain")
+    assert "holds nothing" in page.inner_text('.xnode[data-node="node1"]')
+    languages.clear()
+    click(page, "#xray-refresh")
+    assert languages and all(lang == "en" for _, lang in languages)
+    page.reload()
+    idle(page)
+    assert page.evaluate(f"localStorage.getItem('{LANG_KEY}')") == "en"
+    assert lang_of(page) == "en" and page.inner_text("#send") == "Send code"
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang", "button"),
+    [
+        pytest.param("zh-CN", "zh-CN", "发送验证码", id="zh-CN"),
+        pytest.param("zh-TW", "zh-CN", "发送验证码", id="zh-TW"),  # any Chinese: the course's 简体
+        pytest.param("en-US", "en", "Send code", id="en-US"),
+    ],
+)
+def test_the_browser_language_is_the_default(
+    browser: Browser, redis_cluster: ClusterConfig, locale: str, lang: str, button: str
+) -> None:
+    context = browser.new_context(locale=locale)
+    try:
+        page = context.new_page()
+        page.goto(redis_cluster.url + "/")
+        idle(page)
+        assert page.evaluate("navigator.language") == locale
+        assert lang_of(page) == lang and page.inner_text("#send") == button
+        assert page.evaluate(f"localStorage.getItem('{LANG_KEY}')") is None  # a default, not a choice
+    finally:
+        context.close()
+
+
+def test_make_demo_tells_the_story_and_ends_with_the_fix_in_chinese() -> None:
+    # `make demo LANG=zh`: the English words are checked against these by
+    # tests/unit/test_mistakes.py (the same lines, the same blanks).
     result = subprocess.run(
-        ["make", "--no-print-directory", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        ["make", "--no-print-directory", "demo", "LANG=zh"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "\033[" not in out  # no colour codes when not on a terminal
-    assert "node2 said: 'wrong code'" in out and "to node2 the user is a stranger" in out
-    assert "node2 accepted the code and logged the user in" in out
-    assert "Strategy: in-process sessions, round robin (the bug)" in out
-    assert "Strategy: shared session store (Redis)" in out
-    table = out.split("Side by side", 1)[1]
-    assert re.search(r"code sent via node1, login via node2\s+fails\s+works", table)
-    assert re.search(r"logout on node2 seen by node1\s+fails\s+works", table)
-    assert re.search(r"user page on node1\s+works\s+works", table)
+    assert "集群 session 共享问题" in out
+    assert (
+        "node2 回答：验证码错误" in out and "对 node2 来说，这个用户是陌生人" in out
+    )  # the API's own words, in Chinese
+    assert "node2 认可了验证码，用户登录成功" in out
+    assert "方案：in-process sessions, round robin (the bug)" in out
+    assert "方案：shared session store (Redis)" in out
+    table = out.split("对比", 1)[1]
+    assert re.search(r"验证码经 node1 发送，经 node2 登录\s+失败\s+成功", table)
+    assert re.search(r"在 node2 退出登录，node1 是否知道\s+失败\s+成功", table)
+    assert re.search(r"在 node1 上打开用户页面\s+成功\s+成功", table)
