@@ -43,6 +43,7 @@ from node.models import UserDTO
 from node.routes import PATHS
 from node.sessions import LOGIN_USER_KEY, Policy, RedisSessionStore
 from node.tokens import new_token, session_id
+from scripts.bench_bare import TOKEN as FLOOR_TOKEN
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, launcher_setting
 from scripts.cluster.redis_topology import LAYOUTS, REPLICATED, replicated_list
 from scripts.lab.journey import log_in
@@ -78,9 +79,9 @@ def wrk(url: str, token: str | None, *, seconds: float, connections: int) -> Wrk
 
 
 @contextlib.contextmanager
-def bare_server() -> Iterator[str]:
+def bare_server(kind: str = "bare") -> Iterator[str]:
     [port] = free_ports(1)
-    proc = subprocess.Popen([str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port)], cwd=ROOT)
+    proc = subprocess.Popen([str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port), kind], cwd=ROOT)
     try:
         url = f"http://127.0.0.1:{port}/user/me"
 
@@ -174,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         throwaway("memory", nodes=args.nodes, name="bench-memory") as memory_cfg,
         contextlib.ExitStack() as stack,
         bare_server() as bare_url,
+        bare_server("middleware") as middleware_url,
+        bare_server("session") as floor_url,
     ):
         others = {
             topology: stack.enter_context(
@@ -187,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         me = PATHS["user.me"]
         targets: dict[str, tuple[str, str | None]] = {
             "bare aiohttp handler (fixed JSON)": (bare_url, None),
+            "the same behind one middleware that does nothing": (middleware_url, None),
+            "the least a session read does on aiohttp (scripts/bench_bare.py: session)": (
+                floor_url,
+                FLOOR_TOKEN,
+            ),
             "memory mode, one node": (memory_cfg.node_url(1) + me, memory_token),
             "redis mode, one node": (redis_cfg.node_url(1) + me, redis_token),
             f"redis mode, nginx over {args.nodes} nodes": (redis_cfg.url + "/api" + me, redis_token),
