@@ -74,7 +74,7 @@ def fail(
         data = {**(data or {}), "retryAfter": seconds}
         headers["Retry-After"] = str(seconds)
         if course:  # the course's front end shows the message alone
-            body["errorMsg"] = message + i18n.wait(seconds) if zh else f"{message} (wait {_wait(seconds)})"
+            body["errorMsg"] = message + i18n.wait(seconds, zh=zh)
     if data is not None:
         body["data"] = data
     if course and is_refusal(status):
@@ -101,11 +101,3 @@ def http_status(response: web.StreamResponse) -> int:
     answered the course's way says its own in STATUS_HEADER."""
     own = response.headers.get(STATUS_HEADER)
     return int(own) if own is not None else response.status
-
-
-def _wait(seconds: int) -> str:
-    if seconds < 2 * 60:
-        return f"{seconds} s"
-    if seconds < 2 * 3600:
-        return f"{math.ceil(seconds / 60)} min"
-    return f"{math.ceil(seconds / 3600)} h"

@@ -92,13 +92,15 @@ def translate(message: str) -> str:
     return message
 
 
-def wait(seconds: int) -> str:
-    """How long to wait, for the course's pages: (wait ...) in Chinese."""
-    if seconds < 2 * 60:
-        return f"（请 {seconds} 秒后再试）"
-    if seconds < 2 * 3600:
-        return f"（请 {-(-seconds // 60)} 分钟后再试）"
-    return f"（请 {-(-seconds // 3600)} 小时后再试）"
+def wait(seconds: int, *, zh: bool) -> str:
+    """How long to wait, said after a refusal for the course's pages (they
+    show the message alone): " (wait 58 s)", or in Chinese."""
+    amount, english, chinese = seconds, "s", "秒"
+    if seconds >= 2 * 3600:
+        amount, english, chinese = -(-seconds // 3600), "h", "小时"
+    elif seconds >= 2 * 60:
+        amount, english, chinese = -(-seconds // 60), "min", "分钟"
+    return f"（请 {amount} {chinese}后再试）" if zh else f" (wait {amount} {english})"
 
 
 def prefers_chinese(accept_language: str) -> bool:

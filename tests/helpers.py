@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from playwright.sync_api import Browser, sync_playwright
 
 from node.redis_client import RedisClient, open_redis
 from node.routes import PATHS
@@ -100,3 +101,29 @@ async def redis_of(cfg: ClusterConfig, db: int = 0) -> AsyncIterator[RedisClient
         settings = dataclasses.replace(settings, redis_url=settings.redis_url.rsplit("/", 1)[0] + f"/{db}")
     async with open_redis(settings, client_name="tests") as client:
         yield client
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright downloads no browser
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright's sync API.  As
+    root, and on a machine that may reach no network: no sandbox, no
+    background fetches, no first-run work."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

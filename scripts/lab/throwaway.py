@@ -42,16 +42,3 @@ def beside_config(shared: ClusterConfig, run_dir: Path, **kwargs: Any) -> Cluste
         database_url=shared.effective_database_url(),
         **load_limits(node_env=node_env, **kwargs),
     )
-
-
-@contextlib.contextmanager
-def beside(shared: ClusterConfig, *, name: str, **kwargs: Any) -> Iterator[ClusterConfig]:
-    """A running cluster on ``shared``'s Redis and Postgres, removed afterwards."""
-    run_dir = new_run_dir(name)
-    cfg = beside_config(shared, run_dir, **kwargs)
-    try:
-        up(cfg, quiet=True)
-        yield cfg
-    finally:
-        down(cfg, quiet=True)
-        clean(run_dir)

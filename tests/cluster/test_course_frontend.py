@@ -12,18 +12,16 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, sync_playwright
+from playwright.sync_api import Browser, Page, Response
 
 from node.envelope import STATUS_HEADER
 from scripts.cluster import ROOT, ClusterConfig
 from tests.conftest import RunDirs, cluster_beside
-from tests.helpers import random_phone
+from tests.helpers import chromium, random_phone
 
-CHROMIUM = Path("/usr/bin/chromium")
 STANDIN = ROOT / "tests" / "frontend_standin"
 SERVER_ERROR = "服务器异常"
 # Each page of the journey, and the calls it makes (tests/frontend_standin/js/pages.js).
@@ -51,23 +49,8 @@ def cluster(run_dirs: RunDirs, redis_cluster: ClusterConfig) -> Iterator[Cluster
 
 @pytest.fixture(scope="module")
 def browser(cluster: ClusterConfig) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            # As root, and on a machine that may reach no network (see test_demo.py).
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

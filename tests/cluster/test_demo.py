@@ -9,11 +9,10 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from node.routes import PATHS
 from node.sessions import LOGIN_CODE_KEY, LOGIN_USER_KEY, phone_tag
@@ -22,9 +21,8 @@ from node.xray import TOKEN_HEADER
 from scripts.cluster import ROOT, ClusterConfig
 from scripts.lab import journey
 from tests.conftest import Client, MakeClient
-from tests.helpers import random_phone
+from tests.helpers import chromium, random_phone
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS = ROOT / "docs"
 
 
@@ -125,24 +123,8 @@ async def test_the_xray_is_served_through_nginx(
 def browser(redis_cluster: ClusterConfig, memory_cluster: ClusterConfig) -> Iterator[Browser]:
     # The clusters first: Playwright's sync API runs an event loop in this
     # thread, inside which the launcher cannot run its own.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            # As root, and on a machine that may reach no network: no sandbox,
-            # no background fetches, no first-run work.
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 def idle(page: Page) -> None:

@@ -76,33 +76,25 @@ def test_the_phone_as_token_is_refused_off_loopback() -> None:
 
 
 @pytest.mark.parametrize(
-    ("mistakes", "refreshed"), [((), True), (("no-refresh",), False)], ids=["fix", "no-refresh"]
+    ("mistakes", "page", "refreshed"),
+    [
+        ((), "user.me", True),
+        ((), "blog.hot", True),  # public: the refresh interceptor runs everywhere
+        (("no-refresh",), "user.me", False),
+        (("no-refresh",), "blog.hot", False),
+        (("one-interceptor",), "user.me", True),  # protected: the one interceptor refreshes
+        (("one-interceptor",), "blog.hot", False),
+    ],
 )
-async def test_a_request_pushes_the_ttl_back_unless_no_refresh(
-    make_client: MakeClient, redis: RedisClient, mistakes: tuple[str, ...], refreshed: bool
+async def test_a_request_pushes_the_ttl_back_but_where_a_mistake_says_not(
+    make_client: MakeClient, redis: RedisClient, mistakes: tuple[str, ...], page: str, refreshed: bool
 ) -> None:
     client = await make_client(mistakes=mistakes, login_user_ttl=60)
     _, token = await log_in(client)
     key = LOGIN_USER_KEY + session_id(token)
     await wait_for(lambda: ttl_below(redis, key, 59_700), what="the TTL to run down a little")
-    assert await me(client, token) == 200
+    assert await me(client, token, PATHS[page]) == 200
     assert (await redis.pttl(key) > 59_700) is refreshed
-
-
-@pytest.mark.parametrize(
-    ("mistakes", "refreshed"), [((), True), (("one-interceptor",), False)], ids=["fix", "one-interceptor"]
-)
-async def test_a_public_page_pushes_the_ttl_back_unless_one_interceptor(
-    make_client: MakeClient, redis: RedisClient, mistakes: tuple[str, ...], refreshed: bool
-) -> None:
-    client = await make_client(mistakes=mistakes, login_user_ttl=60)
-    _, token = await log_in(client)
-    key = LOGIN_USER_KEY + session_id(token)
-    await wait_for(lambda: ttl_below(redis, key, 59_700), what="the TTL to run down a little")
-    assert await me(client, token, PATHS["blog.hot"]) == 200
-    assert (await redis.pttl(key) > 59_700) is refreshed
-    assert await me(client, token) == 200  # a protected page refreshes either way
-    assert await redis.pttl(key) > 59_700
 
 
 async def ttl_below(redis: RedisClient, key: str, ms: int) -> bool:
