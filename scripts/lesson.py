@@ -49,7 +49,12 @@ def main() -> int:
     if failed:
         print(colour("1;31", "\n" + say["failed"].format(n=len(failed), steps=", ".join(map(str, failed)))))
         return 1
-    print(colour("1;32", "\n" + say["done"].format(n=len(outcomes), secs=time.monotonic() - started)))
+    print(
+        colour(
+            "1;32",
+            "\n" + say["done"].format(n=len(outcomes), of=len(STEP_RUNS), secs=time.monotonic() - started),
+        )
+    )
     return 0
 
 

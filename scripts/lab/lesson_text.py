@@ -143,7 +143,7 @@ SAY: dict[Lang, dict[str, str]] = {
         "then_me": "然后查询 /user/me",
         "shown": "✔ 这一步展示了它该展示的",
         "not_shown": "✘ 这一步没有展示出它该展示的：{why}",
-        "done": "全部 {n} 步完成，用时 {secs:.0f} 秒。",
+        "done": "{of} 步中的 {n} 步已演示完，用时 {secs:.0f} 秒。",
         "failed": "有 {n} 步没有展示出该展示的：{steps}",
     },
     "en": {
@@ -174,7 +174,7 @@ SAY: dict[Lang, dict[str, str]] = {
         "then_me": "then asks /user/me",
         "shown": "✔ this step showed what it should",
         "not_shown": "✘ this step did not show what it should: {why}",
-        "done": "all {n} steps done in {secs:.0f} s.",
+        "done": "{n} of {of} steps shown, in {secs:.0f} s.",
         "failed": "{n} steps did not show what they should: {steps}",
     },
 }
