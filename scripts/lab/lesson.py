@@ -23,25 +23,22 @@ from typing import Any
 import aiohttp
 
 from node.mistakes import NAMES
-from node.models import UserDTO
 from node.redis_client import RedisClient, open_redis
 from node.routes import PATHS
-from node.sessions import LOGIN_USER_KEY, Policy, RedisSessionStore, phone_tag
+from node.sessions import LOGIN_USER_KEY, phone_tag
 from node.sessions.keys import FIXED_CODE_KEY, LOGIN_CODE_KEY
 from node.tokens import session_id
 from node.views import WRONG_CODE
-from scripts.cluster import ClusterConfig, clean, colour, down, new_run_dir, up
+from scripts.cluster import ClusterConfig, colour
 from scripts.lab.journey import Step, call, new_phone, read_sms, send_code, submit_code
 from scripts.lab.language import Lang, pad
+from scripts.lab.lesson_clusters import REPLICATION_DELAY_MS, SHORT_TTL, STEP_CLUSTERS, LessonClusters
 from scripts.lab.lesson_text import SAY, STEPS
-from scripts.lab.throwaway import beside_config
+from scripts.lab.redis_lens import SESSIONS, ballast, described, shortened, size, used_memory, writes_to
 from scripts.lab.waiting import until
 
-SHORT_TTL = 3  # seconds: the seed's 30 minutes, shortened so that a step outlasts it
 EVERY = 1.0  # seconds between an active user's requests: a third of the TTL
 ACTIVE_FOR = 5  # seconds a user stays active: the TTL and more than half again
-REPLICATION_DELAY_MS = 1500  # the copy's window, long enough to be seen every time
-SESSIONS_MEASURED = 2000  # sessions written in each format to weigh them
 
 
 @dataclasses.dataclass
@@ -63,8 +60,7 @@ class Lesson:
         self.base = base
         self.http = http
         self.lang = lang
-        self._clusters: dict[str, asyncio.Future[ClusterConfig]] = {}
-        self._starting = asyncio.Semaphore(2)  # two at a time: the steps running meanwhile keep their pace
+        self.clusters = LessonClusters(base)
 
     # --- saying ----------------------------------------------------------
     def t(self, key: str, **kwargs: Any) -> str:
@@ -87,43 +83,6 @@ class Lesson:
         mark = colour("32", "✔") if good else colour("31", "✘")
         said = note or ("" if good else str(step.body.get("errorMsg", "")))
         print(f"    {mark} {pad(what, 58)} {step.node or '-':<6} {step.status}  {said}".rstrip(), flush=True)
-
-    # --- clusters ----------------------------------------------------------
-    def prepare(self, steps: list[int]) -> None:
-        """Start the clusters of ``steps`` in the background, a few at a time,
-        while the first steps run: the lesson waits for its clusters only once."""
-        for n in steps:
-            for name in STEP_CLUSTERS.get(n, ()):
-                self._start(name)
-
-    def _start(self, name: str) -> asyncio.Future[ClusterConfig]:
-        if name not in self._clusters:
-            cfg = beside_config(self.base, new_run_dir(f"lesson-{name}"), **CLUSTERS[name])
-            self._clusters[name] = asyncio.ensure_future(self._up(cfg))
-        return self._clusters[name]
-
-    async def _up(self, cfg: ClusterConfig) -> ClusterConfig:
-        async with self._starting:
-            await asyncio.to_thread(up, cfg, quiet=True)
-        return cfg
-
-    async def cluster(self, name: str) -> ClusterConfig:
-        """The cluster ``name`` of CLUSTERS, beside the base, started once for the whole lesson."""
-        return await self._start(name)
-
-    async def all_started(self) -> None:
-        await asyncio.gather(*self._clusters.values())
-
-    async def close(self) -> None:
-        """Every cluster stopped and removed, all at once."""
-        await asyncio.gather(*(self._down(started) for started in self._clusters.values()))
-
-    @staticmethod
-    async def _down(started: asyncio.Future[ClusterConfig]) -> None:
-        with contextlib.suppress(Exception):  # one that never started has nothing to stop
-            cfg = await started
-            await asyncio.to_thread(down, cfg, quiet=True)
-            clean(cfg.run_dir)
 
     @contextlib.asynccontextmanager
     async def redis(self) -> AsyncIterator[RedisClient]:
@@ -161,7 +120,7 @@ class Lesson:
 
     # --- 1. in-process sessions ----------------------------------------------
     async def in_process(self) -> None:
-        cfg = await self.cluster("memory")
+        cfg = await self.clusters.get("memory")
         self.part("mistake", "SESSION_STORE=memory")
         api, phone = cfg.url + "/api", new_phone()
         sent, code = await self.code(api, phone, "A")
@@ -180,7 +139,7 @@ class Lesson:
 
     # --- 2. session copy -----------------------------------------------------
     async def session_copy(self) -> None:
-        cfg = await self.cluster("replicated")
+        cfg = await self.clusters.get("replicated")
         self.part("mistake", f"SESSION_STORE=replicated REPLICATION_DELAY_MS={REPLICATION_DELAY_MS}")
         one, two = cfg.node_url(1), cfg.node_url(2)
         phone = new_phone()
@@ -234,9 +193,7 @@ class Lesson:
         api, phone = cfg.url + "/api", new_phone()
         sent, code = await self.code(api, phone, "A")
         async with self.redis() as redis:
-            self.show(
-                self.t("redis_holds", keys=await _described(redis, [LOGIN_CODE_KEY + phone_tag(phone)]))
-            )
+            self.show(self.t("redis_holds", keys=await described(redis, [LOGIN_CODE_KEY + phone_tag(phone)])))
             holder = int(sent.node.removeprefix("node"))
             other = holder % cfg.nodes + 1
             self.show(self.t("next_node", node=f"node{other}"))
@@ -245,7 +202,7 @@ class Lesson:
                 raise NotShown(f"a code sent through {sent.node} was refused on node{other}")
             token = str(login.body["data"])
             key = LOGIN_USER_KEY + session_id(token)
-            self.show(self.t("redis_holds", keys=await _described(redis, [key])))
+            self.show(self.t("redis_holds", keys=await described(redis, [key])))
         for i in range(1, cfg.nodes + 1):
             if (
                 await self.me(cfg.node_url(i), token, self.t("me_on", who="A", node=f"node{i}"))
@@ -255,7 +212,7 @@ class Lesson:
     # --- 4. one key for every code -----------------------------------------
     async def fixed_code_key(self) -> None:
         for cfg, mistake in (
-            (await self.cluster("fixed-code-key"), True),
+            (await self.clusters.get("fixed-code-key"), True),
             (self.base, False),
         ):
             self.part("mistake" if mistake else "fix", "login:code" if mistake else "login:code:{phone}")
@@ -264,7 +221,7 @@ class Lesson:
             _, code_b = await self.code(api, b, "B")
             async with self.redis() as redis:
                 keys = [FIXED_CODE_KEY, LOGIN_CODE_KEY + phone_tag(a), LOGIN_CODE_KEY + phone_tag(b)]
-                self.show(self.t("redis_holds", keys=await _described(redis, keys)))
+                self.show(self.t("redis_holds", keys=await described(redis, keys)))
             first = await self.log_in(api, a, code_a, self.t("logs_in", who="A"))
             second = await self.log_in(api, b, code_b, self.t("logs_in", who="B"))
             if mistake and (first.body.get("errorMsg") != WRONG_CODE or second.status != 200):
@@ -275,7 +232,7 @@ class Lesson:
     # --- 5. the phone as token ---------------------------------------------
     async def phone_token(self) -> None:
         for cfg, mistake in (
-            (await self.cluster("phone-token"), True),
+            (await self.clusters.get("phone-token"), True),
             (self.base, False),
         ):
             self.part("mistake" if mistake else "fix", "token = phone" if mistake else "token = random")
@@ -289,37 +246,37 @@ class Lesson:
     async def json_or_hash(self) -> None:
         # Every cluster up first: a node connecting meanwhile would add its
         # connection's buffers to the used_memory weighed here.
-        await self.all_started()
+        await self.clusters.all_started()
         async with self.redis() as redis:
             usage: dict[str, int] = {}
             for cfg, mistake in (
-                (await self.cluster("json-string"), True),
+                (await self.clusters.get("json-string"), True),
                 (self.base, False),
             ):
                 self.part("mistake" if mistake else "fix", "SET json" if mistake else "HSET")
                 _, token = await self.login_user(cfg, "A")
                 key = LOGIN_USER_KEY + session_id(token)
                 usage["json" if mistake else "hash"] = int(await redis.memory_usage(key) or 0)
-                self.show(self.t("redis_holds", keys=await _described(redis, [key])))
-                writes = await _writes_to(redis, key, self._rename(cfg.url + "/api", token))
+                self.show(self.t("redis_holds", keys=await described(redis, [key])))
+                writes = await writes_to(redis, key, self._rename(cfg.url + "/api", token))
                 self.show(self.t("rename"))
                 for command in writes:
-                    self.show(f"  {_shortened(command)}  ({len(command.encode())} B)")
+                    self.show(f"  {shortened(command)}  ({len(command.encode())} B)")
                 self.show(self.t("rename_bytes", bytes=sum(len(c.encode()) for c in writes)))
                 whole = any(c.startswith("SET ") and '"exp"' in c for c in writes)
                 alone = any(c.startswith("HSET ") and "exp" not in c for c in writes)
                 if (mistake and not whole) or (not mistake and not alone):
                     raise NotShown(f"the rename's writes were not as the format makes them: {writes}")
             self.show(self.t("usage", **usage))
-            async with _ballast(redis):
-                used = {fmt: await _used_memory(redis, fmt) for fmt in ("hash", "json")}
-            n = SESSIONS_MEASURED
+            async with ballast(redis):
+                used = {fmt: await used_memory(redis, fmt) for fmt in ("hash", "json")}
+            n = SESSIONS
             self.show(
                 self.t(
                     "used",
                     n=n,
-                    hash=_size(used["hash"]),
-                    json=_size(used["json"]),
+                    hash=size(used["hash"]),
+                    json=size(used["json"]),
                     hash_each=used["hash"] // n,
                     json_each=used["json"] // n,
                 )
@@ -334,7 +291,7 @@ class Lesson:
 
     # --- 7. the TTL counted from login ---------------------------------------
     async def no_refresh(self) -> None:
-        mistake, fix = await self.cluster("no-refresh"), await self.cluster("short-ttl")
+        mistake, fix = await self.clusters.get("no-refresh"), await self.clusters.get("short-ttl")
         tokens = await self._side_by_side_logins(mistake, fix)
         self.show(self.t("active", path="/user/me", every=EVERY, for_=ACTIVE_FOR, ttl=SHORT_TTL))
         pages = itertools.repeat(PATHS["user.me"])
@@ -383,7 +340,7 @@ class Lesson:
 
     # --- 8. one interceptor, then two ------------------------------------------
     async def one_interceptor(self) -> None:
-        mistake, fix = await self.cluster("one-interceptor"), await self.cluster("short-ttl")
+        mistake, fix = await self.clusters.get("one-interceptor"), await self.clusters.get("short-ttl")
         tokens = await self._side_by_side_logins(mistake, fix)
         public = [PATHS["shop.get"].replace("{id}", "1"), PATHS["blog.hot"]]
         self.show(self.t("browse", paths=", ".join(public), every=EVERY, for_=ACTIVE_FOR, ttl=SHORT_TTL))
@@ -396,29 +353,6 @@ class Lesson:
             raise NotShown(f"after browsing public pages, /user/me answered {[s.status for s in after]}")
 
 
-_SHORT = {"LOGIN_USER_TTL": str(SHORT_TTL)}
-# The clusters the steps start beside the base (the fix), by name.
-# One node where the step is about Redis, not about round robin: a cluster
-# starts in half the time.
-CLUSTERS: dict[str, dict[str, Any]] = {
-    "memory": {"session_store": "memory", "nodes": 2},
-    "replicated": {"session_store": "replicated", "replication_delay_ms": REPLICATION_DELAY_MS, "nodes": 3},
-    "fixed-code-key": {"node_env": {"MISTAKE": "fixed-code-key"}, "nodes": 1},
-    "phone-token": {"node_env": {"MISTAKE": "phone-token"}, "nodes": 1},
-    "json-string": {"node_env": {"MISTAKE": "json-string"}, "nodes": 1},
-    "no-refresh": {"node_env": {"MISTAKE": "no-refresh", **_SHORT}, "nodes": 1},
-    "one-interceptor": {"node_env": {"MISTAKE": "one-interceptor", **_SHORT}, "nodes": 1},
-    "short-ttl": {"node_env": _SHORT, "nodes": 1},
-}
-STEP_CLUSTERS: dict[int, tuple[str, ...]] = {
-    1: ("memory",),
-    2: ("replicated",),
-    4: ("fixed-code-key",),
-    5: ("phone-token",),
-    6: ("json-string",),
-    7: ("no-refresh", "short-ttl"),
-    8: ("one-interceptor", "short-ttl"),
-}
 # Each mistake -> the step that shows it.
 STEP_OF: dict[str, int] = {name: n for n, names in STEP_CLUSTERS.items() for name in names if name in NAMES}
 # Step number -> the step, in the seed's order.
@@ -439,7 +373,7 @@ async def run(base: ClusterConfig, steps: list[int], lang: Lang) -> list[Outcome
     outcomes = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as http:
         lesson = Lesson(base, http, lang)
-        lesson.prepare(steps)
+        lesson.clusters.prepare(steps)
         try:
             for n in steps:
                 lesson.heading(n, len(STEP_RUNS))
@@ -453,85 +387,5 @@ async def run(base: ClusterConfig, steps: list[int], lang: Lang) -> list[Outcome
                 print(f"    {colour('2', STEPS[lang][n]['take'])}")
                 print(f"    {colour('32', lesson.t('shown'))}", flush=True)
         finally:
-            await lesson.close()
+            await lesson.clusters.close()
     return outcomes
-
-
-async def _described(redis: RedisClient, keys: list[str]) -> str:
-    """Which of ``keys`` exist, with their type and seconds left."""
-    found = []
-    for key in keys:
-        kind = str(await redis.type(key))
-        if kind != "none":
-            found.append(f"{_shortened(key)} ({kind}, {max(0, await redis.pttl(key)) / 1000:.0f} s)")
-    return ", ".join(found) or "-"
-
-
-async def _writes_to(redis: RedisClient, key: str, action: Awaitable[None]) -> list[str]:
-    """The commands that write ``key`` (HSET, SET) or read it for a
-    rewrite (GET from a client, not from a script) while ``action`` runs,
-    as Redis's MONITOR saw them."""
-    seen: list[str] = []
-    # A connection of its own: MONITOR takes it over until it closes.
-    async with redis.monitor() as monitor:  # type: ignore[union-attr]
-
-        async def listen() -> None:
-            async for entry in monitor.listen():
-                command = entry["command"]
-                name, _, rest = command.partition(" ")
-                if not rest.startswith(key):
-                    continue
-                if name.upper() in ("HSET", "SET") or (
-                    name.upper() == "GET" and entry["client_type"] != "lua"
-                ):
-                    seen.append(f"{name.upper()} {rest}")
-
-        listener = asyncio.ensure_future(listen())
-        try:
-            await action
-            await asyncio.sleep(0.2)  # MONITOR reports after the command ran
-        finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
-    return seen
-
-
-async def _used_memory(redis: RedisClient, stored_as: str) -> int:
-    """Redis's used_memory grown by SESSIONS_MEASURED sessions stored
-    ``stored_as``, written by the node's own store; removed afterwards."""
-    policy = Policy(mistakes=("json-string",) if stored_as == "json" else ())
-    store = RedisSessionStore(redis, policy)
-    sids = [session_id(f"lesson-{stored_as}-{i}") for i in range(SESSIONS_MEASURED)]
-    before = (await redis.info("memory"))["used_memory"]
-    # One at a time, on one connection: many at once would open connections
-    # whose buffers used_memory counts too.
-    for i, sid in enumerate(sids):
-        await store.save_user(sid, UserDTO(id=10**6 + i, nick_name=f"user_{i:010d}"))
-    after = (await redis.info("memory"))["used_memory"]
-    await store.end_sessions(sids)
-    return int(after - before)
-
-
-@contextlib.asynccontextmanager
-async def _ballast(redis: RedisClient) -> AsyncIterator[None]:
-    """Keys that grow Redis's key tables before the sessions are weighed, so
-    that neither format is charged for the tables doubling (they double at
-    powers of two: 3 x 2000 ballast + 2000 sessions stay under 8192)."""
-    keys = [f"lesson:ballast:{i}" for i in range(3 * SESSIONS_MEASURED)]
-    async with redis.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.set(key, "1", px=600_000)  # expiring: the table of TTLs grows too
-        await pipe.execute()
-    try:
-        yield
-    finally:
-        await redis.delete(*keys)
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024:.0f} KiB"
-
-
-def _shortened(text: str, keep: int = 110) -> str:
-    return text if len(text) <= keep else text[: keep - 1] + "…"
