@@ -42,51 +42,54 @@ def random_nick_name() -> str:
     return USER_NICK_NAME_PREFIX + "".join(secrets.choice(_NICK_ALPHABET) for _ in range(10))
 
 
-async def find_or_create_user(pool: asyncpg.Pool, phone: str) -> UserDTO:
-    """The user with this phone, created on first login.
+async def find_or_create_user(conn: pg.Bounded, phone: str) -> UserDTO:
+    """The user with this phone, created on first login; their row is held
+    (shared, or as its creator) until ``conn``'s transaction ends.
 
-    Race-safe without a lock: two first logins for one phone on two nodes
-    both reach the INSERT, the unique index lets one row in, and the loser
-    (whose INSERT ... DO NOTHING returns nothing) reads the winner's row in
-    a new statement, which sees it once it is committed.
+    Race-safe without a lock of ours: two first logins for one phone on two
+    nodes both reach the INSERT, the unique index lets one row in and holds
+    the other INSERT until it is committed, and the loser (whose INSERT ...
+    DO NOTHING returns nothing) reads the winner's row in a new statement.
     """
-    select = "SELECT id, nick_name, icon FROM tb_user WHERE phone = $1"
-    row = await pg.fetchrow(pool, select, phone)
+    select = "SELECT id, nick_name, icon FROM tb_user WHERE phone = $1 FOR SHARE"
+    row = await conn.fetchrow(select, phone)
     if row is None:
-        row = await pg.fetchrow(
-            pool,
+        row = await conn.fetchrow(
             "INSERT INTO tb_user (phone, nick_name) VALUES ($1, $2) "
             "ON CONFLICT (phone) DO NOTHING RETURNING id, nick_name, icon",
             phone,
             random_nick_name(),
         )
     if row is None:
-        row = await pg.fetchrow(pool, select, phone)
+        row = await conn.fetchrow(select, phone)
     if row is None:  # deleted between the INSERT and the SELECT
-        raise LookupError(f"user for {phone} vanished during login")
+        raise LookupError("the user vanished during login")
     return UserDTO(id=row["id"], nick_name=row["nick_name"], icon=row["icon"])
 
 
 @contextlib.asynccontextmanager
 async def new_session(
-    pool: asyncpg.Pool, sid: str, user_id: int, *, max_age: float
-) -> AsyncIterator[list[str]]:
-    """Record a new session of the user, and hold the user's row (shared)
-    until the block ends: the block puts the session in the store, and a
-    logout-all, which takes the row exclusively, waits until it has, then
-    ends it too.  A block that raises leaves no row.
+    pool: asyncpg.Pool, phone: str, sid: str, *, max_age: float
+) -> AsyncIterator[tuple[UserDTO, list[str]]]:
+    """Find or create the user of ``phone`` and record a new session of
+    theirs, in one transaction that holds the user's row (shared) until the
+    block ends: the block puts the session in the store, and a logout-all
+    or a rename, which take the row exclusively, wait until it has.  The
+    user is read under the lock too, so a rename is never undone by a login
+    that read the old name.  A block that raises leaves no row.
 
-    Yields the user's other sessions still young enough to be alive,
-    oldest first; older rows go (their sessions ended at ``max_age``).
-    Two logins of one user at the same instant do not see each other, so
-    under a cap the user may hold one session too many until the next.
+    Yields the user and their other sessions still young enough to be
+    alive, oldest first; older rows go (their sessions ended at
+    ``max_age``).  Two logins of one user at the same instant do not see
+    each other, so under a cap the user may hold one session too many
+    until the next.
 
     Each statement, and the commit, is bounded (node.pg); the block's own
     work is not."""
     async with pg.connection(pool) as conn, conn.transaction():
-        # The row first, in a statement of its own: logout-all takes the same
-        # lock before it touches tb_session, so the two never deadlock.
-        await conn.execute("SELECT 1 FROM tb_user WHERE id = $1 FOR SHARE", user_id)
+        # The row first: logout-all and a rename take the same lock before
+        # they touch tb_session, so none of them deadlock.
+        user = await find_or_create_user(conn, phone)
         rows = await conn.fetch(
             """
             WITH fresh AS (SELECT now() - make_interval(secs => $3) AS since),
@@ -100,11 +103,11 @@ async def new_session(
             WHERE user_id = $1 AND create_time >= (SELECT since FROM fresh) AND sid <> $2
             ORDER BY id
             """,
-            user_id,
+            user.id,
             sid,
             float(max_age),
         )
-        yield [row["sid"] for row in rows]
+        yield user, [row["sid"] for row in rows]
 
 
 @contextlib.asynccontextmanager

@@ -76,10 +76,19 @@ class Bounded:
         await self.within(tx.commit())
 
 
+async def keep_session(conn: asyncpg.Connection[Any]) -> None:
+    """The pool's reset, between two acquires: nothing to undo.  asyncpg's
+    own sends ``RESET ALL; CLOSE ALL; UNLISTEN *`` and the unlocking of
+    advisory locks on every release, a round trip a query, for state no
+    query of ours leaves (no SET, cursor, LISTEN or session lock).  An open
+    transaction is still rolled back: the pool does that before this."""
+
+
 @contextlib.asynccontextmanager
 async def connection(pool: asyncpg.Pool) -> AsyncIterator[Bounded]:
-    # asyncpg applies the acquire timeout to the release too, which runs a
-    # reset query (and terminates the connection if that overruns).
+    # asyncpg applies the acquire timeout to the release too, which rolls
+    # back a transaction left open (and terminates the connection if that
+    # overruns).
     async with pool.acquire(timeout=BOUND) as conn:
         yield Bounded(conn)
 

@@ -47,6 +47,7 @@ async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
         command_timeout=5.0,
         # So that pg_stat_activity (and the fault tests) tell the nodes apart.
         server_settings={"application_name": settings.node_name},
+        reset=pg.keep_session,
     )
     try:
         await db.apply_schema(pool)

@@ -137,17 +137,16 @@ async def _log_in(request: web.Request) -> web.StreamResponse:
 
 
 async def _start_session(request: web.Request, phone: str, mac: str, source: str) -> str:
-    """The right code: find or create the user, then in one Postgres
-    transaction that holds the user's row (a logout-all waits for it)
+    """The right code: in one Postgres transaction that holds the user's
+    row (a logout-all or a rename waits for it), find or create the user,
     record the session, put it in the store and take the code.  Whoever
     takes the code first logs in; a replay, or 50 copies at once across the
     nodes, finds nothing.  Past the cap, the user's oldest sessions end."""
     pool, store, policy = request.app[PG], request.app[STORE], request.app[POLICY]
-    user = await db.find_or_create_user(pool, phone)
     token = request.app[TOKENS].new(phone)  # a new random one at every login (but MISTAKE=phone-token)
     sid = session_id(token)
     try:
-        async with db.new_session(pool, sid, user.id, max_age=policy.session_max_age) as others:
+        async with db.new_session(pool, phone, sid, max_age=policy.session_max_age) as (user, others):
             await store.save_user(sid, user)
             if not await request.app[GUARD].consume_code(phone, mac, source=source):
                 raise ApiError(400, WRONG_CODE)

@@ -1,6 +1,7 @@
 """ "Log out everywhere" ends every session that exists when it answers
 success, whatever a login racing it is doing, and a failed attempt can be
-retried to the same end.  A login is paused at each of its steps (the real
+retried to the same end; a rename racing a login reaches its session
+too.  A login is paused at each of its steps (the real
 app in this process, on the test cluster's Redis and Postgres), and each
 store is made to fail at each step of both."""
 
@@ -23,9 +24,9 @@ from scripts.lab.journey import read_sms, send_code
 from tests.conftest import Client, MakeClient
 from tests.helpers import random_phone, wait_for
 
+# Every step is inside the login's transaction, which holds the user's row
+# from the moment it is read: a logout-all waits for the login to finish.
 STEPS = ("user found", "row written", "session stored", "code taken")
-# Inside the login's transaction, which holds the user's row: a logout-all waits for it.
-HOLDING_THE_ROW = STEPS[1:]
 
 
 @pytest.fixture
@@ -84,10 +85,10 @@ def pause_at(
         real = db.new_session
 
         @contextlib.asynccontextmanager
-        async def new_session(*args: Any, **kwargs: Any) -> AsyncIterator[list[str]]:
-            async with real(*args, **kwargs) as others:
+        async def new_session(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, list[str]]]:
+            async with real(*args, **kwargs) as found:
                 await hold()
-                yield others
+                yield found
 
         monkeypatch.setattr(db, "new_session", new_session)
     elif step == "session stored":
@@ -121,28 +122,41 @@ async def test_a_login_racing_logout_all_at_any_step_leaves_no_session_it_cannot
     second = asyncio.create_task(login(client, phone, code))
     await asyncio.wait_for(reached.wait(), 10)
     everywhere = asyncio.create_task(logout_all(client, first))
-    if step in HOLDING_THE_ROW:
-        # The login holds the user's row: logout-all waits for it to finish.
-        await wait_for(lambda: waiting_for_a_row_lock(pg), what="logout-all to wait for the login")
-        assert not everywhere.done()
-    else:
-        await asyncio.wait_for(asyncio.shield(everywhere), 10)
+    await wait_for(lambda: waiting_for_a_row_lock(pg), what="logout-all to wait for the login")
+    assert not everywhere.done()
     release.set()
     (status, body), (out_status, out) = await asyncio.gather(second, everywhere)
     monkeypatch.undo()
     assert (status, out_status) == (200, 200), (body, out)
     token = str(body["data"])
+    # Logged in before logout-all answered: ended with the rest.
+    assert out["data"]["ended"] == 2
     assert await me(client, first) == 401
-    if step in HOLDING_THE_ROW:
-        # Logged in before logout-all answered: ended with the rest.
-        assert out["data"]["ended"] == 2
-        assert await me(client, token) == 401
-    else:
-        # Logged in after it answered: alive, and the next logout-all ends it.
-        assert out["data"]["ended"] == 1
-        assert await me(client, token) == 200
-        assert await logout_all(client, token) == (200, {"success": True, "data": {"ended": 1}})
-        assert await me(client, token) == 401
+    assert await me(client, token) == 401
+
+
+async def test_a_rename_racing_a_login_reaches_the_new_session_too(
+    client: Client, pg: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The login reads the user under the row lock, so it cannot store the
+    # old name after the rename has renamed every session it saw.
+    monkeypatch.setattr(bounded_pg, "BOUND", 10.0)
+    phone = random_phone()
+    first = await logged_in(client, phone)
+    code = await code_for(client, phone)
+    reached, release = pause_at("user found", client, monkeypatch)
+    second = asyncio.create_task(login(client, phone, code))
+    await asyncio.wait_for(reached.wait(), 10)
+    rename = asyncio.create_task(
+        client.patch(PATHS["user.me.update"], json={"nickName": "renamed"}, headers={"authorization": first})
+    )
+    await wait_for(lambda: waiting_for_a_row_lock(pg), what="the rename to wait for the login")
+    release.set()
+    (status, body), renamed = await asyncio.gather(second, rename)
+    monkeypatch.undo()
+    assert (status, renamed.status) == (200, 200), body
+    resp = await client.get(PATHS["user.me"], headers={"authorization": str(body["data"])})
+    assert (await resp.json())["data"]["nickName"] == "renamed"
 
 
 def failing(error: BaseException) -> Callable[..., Any]:

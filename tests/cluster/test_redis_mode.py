@@ -12,6 +12,8 @@ import pytest
 from redis.asyncio import Redis
 
 from node import db
+from node import pg as bounded_pg
+from node.models import UserDTO
 from node.redis_client import RedisClient
 from node.routes import PATHS
 from node.sessions import LOGIN_CODE_KEY, LOGIN_USER_KEY, phone_tag
@@ -140,7 +142,12 @@ async def test_simultaneous_first_logins_for_one_phone_create_one_user(
     phone = random_phone()
     pool = await asyncpg.create_pool(redis_cluster.effective_database_url(), min_size=12, max_size=12)
     try:
-        users = await asyncio.gather(*(db.find_or_create_user(pool, phone) for _ in range(12)))
+
+        async def first_login() -> UserDTO:
+            async with bounded_pg.connection(pool) as conn, conn.transaction():
+                return await db.find_or_create_user(conn, phone)
+
+        users = await asyncio.gather(*(first_login() for _ in range(12)))
     finally:
         await pool.close()
     assert len({u.id for u in users}) == 1
