@@ -15,10 +15,12 @@ their session alive; that is why the seed split the interceptor in two.
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from aiohttp import ClientConnectionResetError, web
 from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_protocol import RequestPayloadError
+from multidict import istr
 
 from .envelope import ApiError, fail, http_status, wants_chinese, wants_course
 from .metrics import Metrics
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 # nginx's status for a client that closed the connection before the answer.
 CLIENT_LEFT = 499
+_X_NODE = istr("X-Node")
 _REASONS = {
     404: "not found",
     405: "method not allowed",
@@ -57,18 +60,23 @@ def pipeline(
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # Asked once here, passed down: each costs a lookup per request.
+        match_info = request.match_info
+        route = match_info.route
+        name = route.name
+        public = name in PUBLIC_ROUTES if name is not None else _is_public_path(request)
         try:
-            await refresh(request, metrics, tokens)
-            _check_login(request)
+            user = await refresh(request, public, metrics, tokens)
+            if user is None and not public and match_info.http_exception is None:
+                _refuse_login(request)  # 3. login (unrouted: the router's 404/405 instead)
             response = await handler(request)
         except Exception as exc:  # 1. errors
             response = _failure(request, exc)
         if metrics is not None:
             # A refusal answered the course's way is counted as what it is.
-            route = request.match_info.route.name or "unmatched"
-            metrics.request(route, request.method, http_status(response))
+            metrics.request(name or "unmatched", request.method, http_status(response))
         if not response.prepared:
-            response.headers["X-Node"] = node_name  # also on the router's own 404s
+            response.headers[_X_NODE] = node_name  # also on the router's own 404s
         if lifecycle.draining:  # 0. drain
             # Before the response is prepared: aiohttp decides the Connection
             # header then, so later (in on_response_prepare) it would close
@@ -124,7 +132,9 @@ def _client_left(request: web.Request, exc: Exception) -> bool:
     return body_lost or isinstance(exc, ClientConnectionResetError)
 
 
-async def _refresh(request: web.Request, metrics: Metrics | None, tokens: TokenRules) -> None:
+async def _refresh(
+    request: web.Request, public: bool, metrics: Metrics | None, tokens: TokenRules
+) -> UserDTO | None:
     """2. On every path: the user of the token, request-scoped, TTL pushed back."""
     token = bearer_token(request, tokens)
     user: UserDTO | None = None
@@ -136,7 +146,7 @@ async def _refresh(request: web.Request, metrics: Metrics | None, tokens: TokenR
             # Without the store we cannot tell who this is.  A public page
             # is served anonymously; a protected one answers 503 (from the
             # error step), not 401: the session may well be alive.
-            if not _is_public(request):
+            if not public:
                 raise
         else:
             if user is None and metrics is not None:
@@ -144,24 +154,23 @@ async def _refresh(request: web.Request, metrics: Metrics | None, tokens: TokenR
     request[USER] = user
     if user is not None:
         request[SESSION_ID] = sid
+    return user
 
 
-async def _refresh_protected_only(request: web.Request, metrics: Metrics | None, tokens: TokenRules) -> None:
-    if _is_public(request):
+async def _refresh_protected_only(
+    request: web.Request, public: bool, metrics: Metrics | None, tokens: TokenRules
+) -> UserDTO | None:
+    if public:
         request[USER] = None  # not looked at: the session's TTL stays where it was
-    else:
-        await _refresh(request, metrics, tokens)
+        return None
+    return await _refresh(request, public, metrics, tokens)
 
 
-def _check_login(request: web.Request) -> None:
+def _refuse_login(request: web.Request) -> NoReturn:
     """3. On protected paths only: no user, 401."""
-    # Unrouted paths fall through to the router's 404/405 rather than a 401.
-    if request.match_info.http_exception is None and not _is_public(request) and request[USER] is None:
-        if request.headers.get("authorization", "").strip():
-            raise ApiError(
-                401, "not logged in: this token has no session here (expired, logged out, unknown)"
-            )
-        raise ApiError(401, "not logged in: send the token from /user/login in the authorization header")
+    if request.headers.get("authorization", "").strip():
+        raise ApiError(401, "not logged in: this token has no session here (expired, logged out, unknown)")
+    raise ApiError(401, "not logged in: send the token from /user/login in the authorization header")
 
 
 def bearer_token(request: web.Request, tokens: TokenRules) -> str | None:
@@ -178,11 +187,10 @@ def bearer_token(request: web.Request, tokens: TokenRules) -> str | None:
     return value if tokens.well_formed(value) else None
 
 
-def _is_public(request: web.Request) -> bool:
-    # Decided by the route that will run (its canonical path), not by the
-    # raw URL, so no spelling of a path reaches a handler unchecked: once
-    # per route, at start-up (node/routes.py), as a route's name.
+def _is_public_path(request: web.Request) -> bool:
+    # A route without a name (the router's own 404 and 405): decided by the
+    # route that would run (its canonical path), not by the raw URL, so no
+    # spelling of a path reaches a handler unchecked.  Named routes are
+    # decided once, at start-up (node/routes.py: PUBLIC_ROUTES).
     route = request.match_info.route
-    if route.name is not None:
-        return route.name in PUBLIC_ROUTES
     return is_public(route.resource.canonical if route.resource else request.path)

@@ -44,6 +44,7 @@ from node.routes import PATHS
 from node.sessions import LOGIN_USER_KEY, Policy, RedisSessionStore
 from node.tokens import new_token, session_id
 from scripts.bench_bare import TOKEN as FLOOR_TOKEN
+from scripts.bench_bare import USER as FLOOR_USER
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, launcher_setting
 from scripts.cluster.redis_topology import LAYOUTS, REPLICATED, replicated_list
 from scripts.lab.journey import log_in
@@ -79,9 +80,10 @@ def wrk(url: str, token: str | None, *, seconds: float, connections: int) -> Wrk
 
 
 @contextlib.contextmanager
-def bare_server(kind: str = "bare") -> Iterator[str]:
+def bare_server(kind: str = "bare", *args: str) -> Iterator[str]:
     [port] = free_ports(1)
-    proc = subprocess.Popen([str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port), kind], cwd=ROOT)
+    command = [str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port), kind, *args]
+    proc = subprocess.Popen(command, cwd=ROOT)
     try:
         url = f"http://127.0.0.1:{port}/user/me"
 
@@ -109,6 +111,16 @@ async def token_for(cfg: ClusterConfig) -> str:
 
 async def _tokens(*cfgs: ClusterConfig) -> list[str]:
     return list(await asyncio.gather(*(token_for(cfg) for cfg in cfgs)))
+
+
+async def save_floor_session(cfg: ClusterConfig) -> None:
+    """The session scripts/bench_bare.py's ``redis`` kind reads, written
+    as a login writes it."""
+    redis = Redis.from_url(cfg.effective_redis_url(), decode_responses=True)
+    try:
+        await RedisSessionStore(redis, Policy()).save_user(session_id(FLOOR_TOKEN), FLOOR_USER)
+    finally:
+        await redis.aclose()
 
 
 async def login_rate(cfg: ClusterConfig, seconds: float, concurrency: int = 16) -> float:
@@ -177,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         bare_server() as bare_url,
         bare_server("middleware") as middleware_url,
         bare_server("session") as floor_url,
+        bare_server("handler") as ceiling_url,
+        bare_server("redis", redis_cfg.effective_redis_url()) as floor_redis_url,
     ):
+        asyncio.run(save_floor_session(redis_cfg))
         others = {
             topology: stack.enter_context(
                 throwaway("redis", nodes=args.nodes, name=f"bench-{topology}", redis_topology=topology)
@@ -193,6 +208,14 @@ def main(argv: list[str] | None = None) -> int:
             "the same behind one middleware that does nothing": (middleware_url, None),
             "the least a session read does on aiohttp (scripts/bench_bare.py: session)": (
                 floor_url,
+                FLOOR_TOKEN,
+            ),
+            "the same read in the handler, no middleware (scripts/bench_bare.py: handler)": (
+                ceiling_url,
+                FLOOR_TOKEN,
+            ),
+            "the least a session read does on Redis (scripts/bench_bare.py: redis)": (
+                floor_redis_url,
                 FLOOR_TOKEN,
             ),
             "memory mode, one node": (memory_cfg.node_url(1) + me, memory_token),

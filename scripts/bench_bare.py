@@ -5,28 +5,45 @@ floor a session read has on aiohttp.  `python -m scripts.bench_bare PORT [KIND]`
 - ``bare``: the handler alone;
 - ``middleware``: the same behind one middleware that does nothing;
 - ``session``: the least a session read does: one middleware that reads
-  ``authorization``, hashes it (SHA-256) and finds the user in a dict, and
-  an orjson envelope with ``X-Node``.
+  ``authorization``, hashes it (node/tokens.py: session_id) and finds the
+  user in a dict, and
+  an orjson envelope with ``X-Node``;
+- ``handler``: the same read in the handler itself, no middleware at all,
+  its headers built once: the most any session read can reach on aiohttp;
+- ``redis``: the ``session`` kind reading the user from Redis instead
+  (``python -m scripts.bench_bare PORT redis REDIS_URL``): the node's own
+  batch and script (node/sessions/redis_io.py: TickBatch), nothing else of
+  the node: no rules, counters or error handling.
 """
 
 from __future__ import annotations
 
-import hashlib
 import sys
+import time
+from collections.abc import AsyncIterator, Callable
 
 import orjson
 import uvloop
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from redis.asyncio import Redis
+
+from node.models import UserDTO
+from node.sessions import LOGIN_USER_KEY
+from node.sessions.redis_io import RoundTrips, TickBatch
+from node.sessions.redis_scripts import load_session
+from node.tokens import session_id
 
 BODY = b'{"success": true, "data": {"id": 1, "nickName": "user_bare000000", "icon": ""}}'
 # The token `make bench` sends to the ``session`` kind, and its one user.
 TOKEN = "0123456789abcdef0123456789abcdef"
-_USERS = {
-    hashlib.sha256(TOKEN.encode()).hexdigest()[:32]: {"id": 1, "nickName": "user_bare000000", "icon": ""}
-}
+USER = UserDTO(id=1, nick_name="user_bare000000")
+_USERS = {session_id(TOKEN): USER.to_json()}
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
-KINDS = ("bare", "middleware", "session")
+_JSON_NODE = {**_JSON, "X-Node": "node1"}
+KINDS = ("bare", "middleware", "session", "handler", "redis")
+_BATCH: web.AppKey[TickBatch] = web.AppKey("batch")
+_IDLE_MS = 30 * 60 * 1000
 
 
 async def handler(request: web.Request) -> web.Response:
@@ -37,6 +54,15 @@ async def envelope(request: web.Request) -> web.Response:
     return web.Response(body=orjson.dumps({"success": True, "data": request["user"]}), headers=_JSON)
 
 
+def find_user(request: web.Request) -> dict[str, object] | None:
+    token = request.headers.get("authorization")
+    return _USERS.get(session_id(token)) if token else None
+
+
+async def read_in_handler(request: web.Request) -> web.Response:
+    return web.Response(body=orjson.dumps({"success": True, "data": find_user(request)}), headers=_JSON_NODE)
+
+
 @web.middleware
 async def nothing(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
@@ -44,17 +70,42 @@ async def nothing(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = request.headers.get("authorization")
-    request["user"] = _USERS.get(hashlib.sha256(token.encode()).hexdigest()[:32]) if token else None
+    request["user"] = find_user(request)
     response = await handler(request)
     response.headers["X-Node"] = "node1"
     return response
 
 
+@web.middleware
+async def redis_session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = request.headers.get("authorization")
+    found = None
+    if token:
+        key = LOGIN_USER_KEY + session_id(token)
+        found = await request.app[_BATCH].run(key, int(time.time() * 1000), _IDLE_MS)
+    request["user"] = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found else None
+    response = await handler(request)
+    response.headers["X-Node"] = "node1"
+    return response
+
+
+def on_redis(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with Redis.from_url(url, decode_responses=True) as redis:
+            app[_BATCH] = TickBatch(redis, load_session("hash", refresh=True), RoundTrips())
+            yield
+
+    return ctx
+
+
 def main() -> None:
     kind = sys.argv[2] if len(sys.argv) > 2 else "bare"
-    app = web.Application(middlewares={"bare": [], "middleware": [nothing], "session": [session]}[kind])
-    app.router.add_get("/user/me", envelope if kind == "session" else handler)
+    middlewares = {"middleware": [nothing], "session": [session], "redis": [redis_session]}
+    app = web.Application(middlewares=middlewares.get(kind, []))
+    if kind == "redis":
+        app.cleanup_ctx.append(on_redis(sys.argv[3]))
+    handlers = {"session": envelope, "redis": envelope, "handler": read_in_handler}
+    app.router.add_get("/user/me", handlers.get(kind, handler))
     web.run_app(
         app,
         host="127.0.0.1",

@@ -73,6 +73,7 @@ def test_make_bench_runs_and_prints_its_table() -> None:
         "bare aiohttp handler (fixed JSON)",
         "the same behind one middleware that does nothing",
         "the least a session read does on aiohttp (scripts/bench_bare.py: session)",
+        "the same read in the handler, no middleware (scripts/bench_bare.py: handler)",
         "memory mode, one node",
         "redis mode, one node",
         "redis mode on Sentinel (a master and a replica, three sentinels), one node",
