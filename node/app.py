@@ -9,14 +9,14 @@ import secrets
 from aiohttp import web
 
 from .metrics import Metrics
-from .middlewares import pipeline
 from .mistakes import WHAT
+from .pipeline import Pipeline
 from .resources import login_state_ctx, pg_ctx, redis_ctx
 from .routes import setup_routes
 from .sessions import Policy
 from .settings import Settings
 from .tokens import token_rules
-from .typedefs import CODE_KEY, LIFECYCLE, METRICS, POLICY, SETTINGS, TOKENS, Lifecycle
+from .typedefs import CODE_KEY, LIFECYCLE, METRICS, PIPELINE, POLICY, SETTINGS, TOKENS, Lifecycle
 
 # The API takes small JSON bodies only; anything larger is refused with 413
 # before it is read.
@@ -28,12 +28,10 @@ def create_app(settings: Settings) -> web.Application:
     policy = Policy.from_settings(settings)
     tokens = token_rules(policy)
     lifecycle = Lifecycle()
-    app = web.Application(
-        middlewares=[
-            pipeline(settings.node_name, metrics, policy=policy, tokens=tokens, lifecycle=lifecycle)
-        ],
-        client_max_size=MAX_BODY,
-    )
+    pipeline = Pipeline(settings.node_name, metrics, policy=policy, tokens=tokens, lifecycle=lifecycle)
+    # No middleware: each route's handler is inside the pipeline instead.
+    app = web.Application(client_max_size=MAX_BODY)
+    app[PIPELINE] = pipeline
     app[SETTINGS] = settings
     app[POLICY] = policy
     app[TOKENS] = tokens
@@ -45,7 +43,7 @@ def create_app(settings: Settings) -> web.Application:
     if settings.session_store == "redis":
         app.cleanup_ctx.append(redis_ctx)
     app.cleanup_ctx.append(login_state_ctx)
-    setup_routes(app, sms_outbox=settings.sms_outbox, peers=settings.session_store == "replicated")
+    setup_routes(app, pipeline, sms_outbox=settings.sms_outbox, peers=settings.session_store == "replicated")
     return app
 
 

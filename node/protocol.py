@@ -1,4 +1,5 @@
-"""The answer to a request aiohttp refuses before any middleware runs.
+"""The answer to a request aiohttp refuses before the app sees it, and
+the server that runs the app inside the request pipeline's error step.
 
 aiohttp's HTTP parser refuses some requests itself: a control character in a
 header, 200 headers, HTTP/1.1 without Host, a Content-Encoding it cannot
@@ -6,7 +7,7 @@ decode.  aiohttp answers them in ``RequestHandler.handle_error`` with a
 plain-text 400 that quotes the offending line (an ``authorization`` token,
 if that was the line) and logs the same text at ERROR with a traceback.
 No public hook reaches that answer: the request never gets to the app, so
-neither a middleware nor ``on_response_prepare`` sees it, and ``AppRunner``
+no handler nor ``on_response_prepare`` sees it, and ``AppRunner``
 takes no handler class.  Hence a subclass of ``RequestHandler`` with two
 methods of its own (the answer, and the log of an error met after it),
 the ``Server`` that makes it and the ``AppRunner`` that makes that
@@ -36,6 +37,7 @@ from aiohttp.web_request import BaseRequest
 
 from .envelope import fail
 from .metrics import Metrics
+from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -118,36 +120,36 @@ class _JsonErrorHandler(RequestHandler):
 
 
 class _JsonErrorServer(web.Server):
-    def __init__(self, built: web.Server, node_name: str, metrics: Metrics | None) -> None:
-        # The Server aiohttp built for the app, rebuilt as is (handler,
-        # factory, the handler's options) but making our handler.
+    def __init__(self, built: web.Server, pipeline: Pipeline) -> None:
+        # The Server aiohttp built for the app, rebuilt as is (factory, the
+        # handler's options) but making our handler, and the app's handling
+        # inside the pipeline's, for what no route answers.
         super().__init__(
-            built.request_handler,
+            pipeline.around_app(built.request_handler),
             request_factory=built.request_factory,
             handler_cancellation=built.handler_cancellation,
             **built._kwargs,
         )
-        self._node_name = node_name
-        self._metrics = metrics
+        self._node_name = pipeline.node_name
+        self._metrics = pipeline.metrics
 
     def __call__(self) -> RequestHandler:
         return _JsonErrorHandler(self, self._node_name, self._metrics, loop=self._loop, **self._kwargs)
 
 
 class JsonErrorRunner(web.AppRunner):
-    """``web.AppRunner`` whose connections answer what aiohttp refuses with
-    the envelope, log it as one line and count it (route ``protocol``)."""
+    """``web.AppRunner`` for an app whose routes are inside ``pipeline``:
+    what no route answers gets the pipeline's envelope too, and what
+    aiohttp refuses before the app is answered with the envelope, logged as
+    one line and counted (route ``protocol``)."""
 
-    def __init__(
-        self, app: web.Application, *, node_name: str, metrics: Metrics | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, app: web.Application, pipeline: Pipeline, **kwargs: Any) -> None:
         # aiohttp's other messages of a connection come under this module's
         # name too, so the node's log names them as its own.
         kwargs.setdefault("logger", log)
         super().__init__(app, **kwargs)
-        self._node_name = node_name
-        self._metrics = metrics
+        self._pipeline = pipeline
 
     async def _make_server(self) -> web.Server:
         built = await super()._make_server()  # starts the app: on_startup, cleanup_ctx
-        return _JsonErrorServer(built, self._node_name, self._metrics)
+        return _JsonErrorServer(built, self._pipeline)

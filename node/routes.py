@@ -9,11 +9,10 @@ are routes like the others.
 
 from __future__ import annotations
 
-import functools
-
 from aiohttp import web
 
 from . import catalog, later, replication, social, views, xray
+from .pipeline import Pipeline
 from .sessions.replicated import REPLICATION_PATH
 
 ROUTES: tuple[tuple[str, str, str, views.View], ...] = (
@@ -80,8 +79,6 @@ PUBLIC: tuple[str, ...] = (
 )
 
 
-# Asked on every request, with one of a few canonical paths: remember.
-@functools.lru_cache(maxsize=256)
 def is_public(path: str) -> bool:
     for pattern in PUBLIC:
         if pattern.endswith("/**"):
@@ -99,12 +96,14 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
 )
 
 
-def setup_routes(app: web.Application, *, sms_outbox: bool, peers: bool = False) -> None:
-    for name, method, path, handler in ROUTES + OPS_ROUTES + (PEER_ROUTES if peers else ()):
+def setup_routes(app: web.Application, pipeline: Pipeline, *, sms_outbox: bool, peers: bool = False) -> None:
+    """Every route, its handler inside the request pipeline (node/pipeline.py)."""
+    for name, method, path, view in ROUTES + OPS_ROUTES + (PEER_ROUTES if peers else ()):
         if name.startswith("dev.") and not sms_outbox:  # development only: the outbox's switch
             continue
         if name in _DIGITS_ONLY:
             path = path.replace("{id}", "{id:[0-9]+}")
+        handler = pipeline.guard(name, view, public=name in PUBLIC_ROUTES)
         if method == "GET":  # and HEAD, which aiohttp answers from the GET handler without a body
             app.router.add_get(path, handler, name=name)
         else:

@@ -33,7 +33,7 @@ from aiohttp import web
 from .app import create_app
 from .protocol import JsonErrorRunner
 from .settings import Settings
-from .typedefs import LIFECYCLE, METRICS
+from .typedefs import LIFECYCLE, PIPELINE
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,7 @@ async def serve(settings: Settings) -> None:
     # Not web.AppRunner: what aiohttp's parser refuses gets the envelope too.
     runner = JsonErrorRunner(
         app,
-        node_name=settings.node_name,
-        metrics=app[METRICS],
+        app[PIPELINE],
         handle_signals=False,
         access_log=None,
         shutdown_timeout=settings.shutdown_timeout,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncpg
 from aiohttp import web
 
@@ -11,6 +13,9 @@ from .redis_client import RedisClient
 from .sessions import LoginGuard, Policy, ReplicatedDict, SessionStore, TTLDict
 from .settings import Settings
 from .tokens import TokenRules
+
+if TYPE_CHECKING:  # it reads these keys: a type only, no import cycle
+    from .pipeline import Pipeline
 
 
 class Lifecycle:
@@ -32,6 +37,9 @@ MEMORY = web.AppKey("memory", TTLDict)
 # Present only with SESSION_STORE=replicated: the copy its peers write into.
 REPLICA = web.AppKey("replica", ReplicatedDict)
 METRICS = web.AppKey("metrics", Metrics)
+# The request pipeline every route's handler runs in; the server runs its
+# ``around_app`` around the app (node/protocol.py).
+PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
 # The tokens a login hands out and a request may show (node/tokens.py).
 TOKENS = web.AppKey("tokens", TokenRules)
 # The key of the codes' HMAC: SECRET_KEY, or random if none was set.

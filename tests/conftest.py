@@ -20,15 +20,16 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from node.app import create_app
 from node.redis_client import RedisClient
 from node.settings import Settings
+from node.typedefs import PIPELINE
 from scripts.cluster import ClusterConfig, clean, down, new_run_dir, up
 from scripts.cluster.redis_topology import TOPOLOGIES
 from scripts.lab.throwaway import beside_config, load_limits
-from tests.helpers import redis_of
+from tests.helpers import NodeServer, redis_of
 
 
 def make_config(run_dir: Path, *, nodes: int = 3, **kwargs: object) -> ClusterConfig:
@@ -154,7 +155,7 @@ async def make_client(redis_cluster: ClusterConfig) -> AsyncIterator[MakeClient]
         app = create_app(settings)
         if setup:
             setup(app)
-        client = TestClient(TestServer(app))
+        client = TestClient(NodeServer(app, app[PIPELINE]))
         await client.start_server()
         clients.append(client)
         return client

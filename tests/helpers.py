@@ -9,8 +9,12 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from playwright.sync_api import Browser, sync_playwright
 
+from node.pipeline import Pipeline
+from node.protocol import JsonErrorRunner
 from node.redis_client import RedisClient, open_redis
 from node.routes import PATHS
 from scripts.lab import journey
@@ -18,6 +22,19 @@ from scripts.lab.waiting import until
 
 if TYPE_CHECKING:
     from scripts.cluster import ClusterConfig
+
+
+class NodeServer(TestServer):
+    """aiohttp's TestServer, run as a node runs its app (node/server.py):
+    what no route answers, and what aiohttp's parser refuses, answered by
+    ``pipeline`` with the envelope."""
+
+    def __init__(self, app: web.Application, pipeline: Pipeline, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._pipeline = pipeline
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        return JsonErrorRunner(self.app, self._pipeline, **kwargs)
 
 
 class Clock:

@@ -9,6 +9,7 @@ import pytest
 from aiohttp import web
 
 from node.routes import PATHS
+from node.typedefs import PIPELINE
 from scripts.lab.journey import walk_login
 from tests.conftest import Client, MakeClient
 from tests.helpers import random_phone
@@ -58,7 +59,10 @@ async def test_an_unexpected_error_is_a_500_envelope_without_internals(make_clie
     async def boom(request: web.Request) -> web.Response:
         raise RuntimeError("secret internals")
 
-    client = await make_client(setup=lambda app: app.router.add_get("/shop/boom/x", boom))
+    def add_boom(app: web.Application) -> None:
+        app.router.add_get("/shop/boom/x", app[PIPELINE].guard("boom", boom, public=True))
+
+    client = await make_client(setup=add_boom)
     resp = await client.get("/shop/boom/x")
     assert resp.status == 500
     text = await resp.text()

@@ -19,8 +19,12 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from node.pipeline import Pipeline
 from node.protocol import JsonErrorRunner
 from node.routes import PATHS, ROUTES
+from node.sessions import Policy
+from node.tokens import token_rules
+from node.typedefs import Lifecycle
 from scripts.cluster import ClusterConfig
 from tests.helpers import wait_for
 
@@ -260,9 +264,11 @@ async def test_the_json_error_handler_is_the_one_aiohttp_runs(caplog: pytest.Log
     async def hello(request: web.Request) -> web.Response:
         return web.json_response({"success": True})
 
+    policy = Policy()
+    pipeline = Pipeline("bare", policy=policy, tokens=token_rules(policy), lifecycle=Lifecycle())
     app = web.Application()
-    app.router.add_get("/", hello)
-    runner = JsonErrorRunner(app, node_name="bare", access_log=None)
+    app.router.add_get("/", pipeline.guard("hello", hello, public=True))
+    runner = JsonErrorRunner(app, pipeline, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from node import i18n, later, middlewares, outages, views
+from node import i18n, later, outages, pipeline, views
 from scripts.cluster import ROOT
 
 
@@ -37,7 +37,7 @@ def literal_messages() -> set[str]:
 
 
 def test_every_message_a_handler_raises_has_its_chinese() -> None:
-    messages = literal_messages() | set(views._REFUSALS.values()) | set(middlewares._REASONS.values())
+    messages = literal_messages() | set(views._REFUSALS.values()) | set(pipeline._REASONS.values())
     messages |= {views.WRONG_CODE, outages.SESSION_STORE_UNAVAILABLE, outages.DATABASE_UNAVAILABLE}
     messages |= {later.message(what) for *_, what in later.CHAPTERS}
     assert len(messages) > 30

@@ -1,5 +1,6 @@
-"""The request pipeline on a bare app: the real middlewares and a real
-(in-memory) session store, time from a fake clock."""
+"""The request pipeline on a bare app: the real pipeline around two routes,
+run as a node runs it, and a real (in-memory) session store, time from a
+fake clock."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.exceptions
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from node.middlewares import pipeline as request_pipeline
 from node.models import UserDTO
+from node.pipeline import Pipeline
 from node.sessions import MemorySessionStore, Policy, TTLDict
 from node.tokens import session_id, token_rules
 from node.typedefs import LIFECYCLE, STORE, USER, Lifecycle
-from tests.helpers import Clock
+from tests.helpers import Clock, NodeServer
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 ALICE = UserDTO(id=7, nick_name="user_alice00000")
@@ -42,14 +43,13 @@ async def pipeline(
         seen.append(request[USER])
         return web.json_response({"success": True})
 
-    app = web.Application(
-        middlewares=[request_pipeline("unit", policy=policy, tokens=token_rules(policy), lifecycle=lifecycle)]
-    )
+    pipeline = Pipeline("unit", policy=policy, tokens=token_rules(policy), lifecycle=lifecycle)
+    app = web.Application()
     app[STORE] = store
     app[LIFECYCLE] = lifecycle
-    app.router.add_get("/user/me", handler)  # protected
-    app.router.add_get("/shop/{id}", handler)  # public (the seed's /shop/**)
-    client = TestClient(TestServer(app))
+    app.router.add_get("/user/me", pipeline.guard("user.me", handler, public=False))
+    app.router.add_get("/shop/{id}", pipeline.guard("shop.get", handler, public=True))
+    client = TestClient(NodeServer(app, pipeline))
     await client.start_server()
     try:
         yield client, store, clock, seen

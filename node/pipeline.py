@@ -1,4 +1,4 @@
-"""The request pipeline, in the seed's order, as one middleware.
+"""The request pipeline, in the seed's order, around each route's handler.
 
 0. drain   - while the node stops, every answer says ``Connection: close``;
 1. errors  - every failure becomes the JSON envelope, internals hidden;
@@ -10,15 +10,24 @@
 
 Refresh runs on public paths too, so a user who only browses shops keeps
 their session alive; that is why the seed split the interceptor in two.
+
+Not an aiohttp middleware: aiohttp wraps the handler in each middleware,
+and one of its own, on every request, and `make bench` measured that
+costing more than the steps themselves.  Each route's handler is wrapped
+once, at start-up (node/routes.py), knowing its name and whether it is
+public.  What no route takes (the router's 404 and 405) gets steps 0 and
+1 from ``Pipeline.around_app``, which the server runs around the app
+(node/protocol.py).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import NoReturn
 
 from aiohttp import ClientConnectionResetError, web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestPayloadError
 from multidict import istr
 
@@ -26,7 +35,6 @@ from .envelope import ApiError, fail, http_status, wants_chinese, wants_course
 from .metrics import Metrics
 from .models import UserDTO
 from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
-from .routes import PUBLIC_ROUTES, is_public
 from .sessions import Policy
 from .tokens import TokenRules, session_id
 from .typedefs import SESSION_ID, STORE, USER, Lifecycle
@@ -36,6 +44,7 @@ log = logging.getLogger(__name__)
 # nginx's status for a client that closed the connection before the answer.
 CLIENT_LEFT = 499
 _X_NODE = istr("X-Node")
+AppHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 _REASONS = {
     404: "not found",
     405: "method not allowed",
@@ -43,41 +52,66 @@ _REASONS = {
 }
 
 
-def pipeline(
-    node_name: str,
-    metrics: Metrics | None = None,
-    *,
-    policy: Policy,
-    tokens: TokenRules,
-    lifecycle: Lifecycle,
-) -> Middleware:
-    """The four steps as one middleware: aiohttp wraps the handler once per
-    middleware on every request, and `make bench` showed four layers and a
-    response signal costing more than the steps themselves."""
-    # MISTAKE=one-interceptor: the seed's first design, one interceptor on
-    # the protected paths doing both jobs, so public pages refresh nothing.
-    refresh = _refresh_protected_only if policy.makes("one-interceptor") else _refresh
+class Pipeline:
+    """The steps, built once per app from what they need."""
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        # Asked once here, passed down: each costs a lookup per request.
-        match_info = request.match_info
-        route = match_info.route
-        name = route.name
-        public = name in PUBLIC_ROUTES if name is not None else _is_public_path(request)
-        try:
-            user = await refresh(request, public, metrics, tokens)
-            if user is None and not public and match_info.http_exception is None:
-                _refuse_login(request)  # 3. login (unrouted: the router's 404/405 instead)
-            response = await handler(request)
-        except Exception as exc:  # 1. errors
-            response = _failure(request, exc)
-        if metrics is not None:
+    def __init__(
+        self,
+        node_name: str,
+        metrics: Metrics | None = None,
+        *,
+        policy: Policy,
+        tokens: TokenRules,
+        lifecycle: Lifecycle,
+    ) -> None:
+        self.node_name = node_name
+        self.metrics = metrics
+        self._tokens = tokens
+        self._lifecycle = lifecycle
+        # MISTAKE=one-interceptor: the seed's first design, one interceptor on
+        # the protected paths doing both jobs, so public pages refresh nothing.
+        self._refresh = _refresh_protected_only if policy.makes("one-interceptor") else _refresh
+
+    def guard(self, name: str, handler: Handler, *, public: bool) -> Handler:
+        """``handler`` (the route ``name``) with the four steps around it."""
+        refresh, metrics, tokens, finish = self._refresh, self.metrics, self._tokens, self._finish
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                user = await refresh(request, public, metrics, tokens)
+                if user is None and not public:
+                    _refuse_login(request)  # 3. login
+                response = await handler(request)
+            except Exception as exc:  # 1. errors
+                response = _failure(request, exc)
+            return finish(request, response, name)
+
+        return guarded
+
+    def around_app(self, handle: AppHandler) -> AppHandler:
+        """The app's own handling (``handle``), with steps 0 and 1 for what
+        no route answers: a route answers its own failures, so what raises
+        here is the router's 404 or 405."""
+        finish = self._finish
+
+        async def handled(request: web.BaseRequest) -> web.StreamResponse:
+            try:
+                return await handle(request)
+            except Exception as exc:
+                response = _failure(request, exc)
+            return finish(request, response, "unmatched")
+
+        return handled
+
+    def _finish(
+        self, request: web.BaseRequest, response: web.StreamResponse, route: str
+    ) -> web.StreamResponse:
+        if self.metrics is not None:
             # A refusal answered the course's way is counted as what it is.
-            metrics.request(name or "unmatched", request.method, http_status(response))
+            self.metrics.request(route, request.method, http_status(response))
         if not response.prepared:
-            response.headers[_X_NODE] = node_name  # also on the router's own 404s
-        if lifecycle.draining:  # 0. drain
+            response.headers[_X_NODE] = self.node_name
+        if self._lifecycle.draining:  # 0. drain
             # Before the response is prepared: aiohttp decides the Connection
             # header then, so later (in on_response_prepare) it would close
             # the connection without saying so, and nginx would send the next
@@ -85,10 +119,8 @@ def pipeline(
             response.force_close()
         return response
 
-    return middleware
 
-
-def _failure(request: web.Request, exc: Exception) -> web.StreamResponse:
+def _failure(request: web.BaseRequest, exc: Exception) -> web.StreamResponse:
     """Every failure as the envelope, internals hidden.  A handler's refusal
     (an ApiError) is answered in the convention the request asks for
     (node/envelope.py); what the router, the parser or a store says is not
@@ -122,7 +154,7 @@ def _failure(request: web.Request, exc: Exception) -> web.StreamResponse:
     return fail(500, "internal server error", zh=zh)
 
 
-def _client_left(request: web.Request, exc: Exception) -> bool:
+def _client_left(request: web.BaseRequest, exc: Exception) -> bool:
     """Whether ``exc`` is the client's connection lost, not a store's: a
     ConnectionResetError is an OSError like Postgres refusing a connection,
     so it is told by where it comes from.  aiohttp sets the very exception
@@ -185,12 +217,3 @@ def bearer_token(request: web.Request, tokens: TokenRules) -> str | None:
     scheme, _, rest = value.strip().partition(" ")
     value = rest.strip() if scheme.lower() == "bearer" else value.strip()
     return value if tokens.well_formed(value) else None
-
-
-def _is_public_path(request: web.Request) -> bool:
-    # A route without a name (the router's own 404 and 405): decided by the
-    # route that would run (its canonical path), not by the raw URL, so no
-    # spelling of a path reaches a handler unchecked.  Named routes are
-    # decided once, at start-up (node/routes.py: PUBLIC_ROUTES).
-    route = request.match_info.route
-    return is_public(route.resource.canonical if route.resource else request.path)
