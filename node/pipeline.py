@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from time import perf_counter
 from typing import NoReturn
 
 from aiohttp import ClientConnectionResetError, web
@@ -82,9 +83,11 @@ class Pipeline:
                 if user is None and not public:
                     _refuse_login(request)  # 3. login
                 response = await handler(request)
+                status = response.status
             except Exception as exc:  # 1. errors
                 response = _failure(request, exc)
-            return finish(request, response, name)
+                status = http_status(response)  # a refusal the course's way says its own
+            return finish(request, response, name, status)
 
         return guarded
 
@@ -99,16 +102,15 @@ class Pipeline:
                 return await handle(request)
             except Exception as exc:
                 response = _failure(request, exc)
-            return finish(request, response, "unmatched")
+            return finish(request, response, "unmatched", http_status(response))
 
         return handled
 
     def _finish(
-        self, request: web.BaseRequest, response: web.StreamResponse, route: str
+        self, request: web.BaseRequest, response: web.StreamResponse, route: str, status: int
     ) -> web.StreamResponse:
         if self.metrics is not None:
-            # A refusal answered the course's way is counted as what it is.
-            self.metrics.request(route, request.method, http_status(response))
+            self.metrics.request(route, request.method, status)
         if not response.prepared:
             response.headers[_X_NODE] = self.node_name
         if self._lifecycle.draining:  # 0. drain
@@ -172,17 +174,26 @@ async def _refresh(
     user: UserDTO | None = None
     if token is not None:
         sid = session_id(token)
+        # Timed here, inline, not by a wrapper like the store's other calls
+        # (sessions/base.py): on every request, a wrapper's coroutine cost
+        # more than the read (`make bench`).
+        started = perf_counter()
         try:
             user = await request.app[STORE].load_user(sid)
-        except SESSION_STORE_DOWN:
+        except Exception as exc:
+            if metrics is not None:
+                metrics.store_error("load_user", exc)
             # Without the store we cannot tell who this is.  A public page
             # is served anonymously; a protected one answers 503 (from the
             # error step), not 401: the session may well be alive.
-            if not public:
+            if not public or not isinstance(exc, SESSION_STORE_DOWN):
                 raise
         else:
             if user is None and metrics is not None:
                 metrics.sessions_missed += 1  # the store answered: no such session here
+        finally:
+            if metrics is not None:
+                metrics.store_time("load_user", perf_counter() - started)
     request[USER] = user
     if user is not None:
         request[SESSION_ID] = sid

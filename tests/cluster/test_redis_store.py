@@ -168,7 +168,7 @@ async def test_a_connection_closed_under_a_request_is_the_store_out_of_reach_not
 
     for closing in (writer_gone, transport_closed):
         monkeypatch.setattr(AbstractConnection, "_send_packed_command", closing)
-        monkeypatch.setattr(asyncio.StreamWriter, "writelines", refused)
+        monkeypatch.setattr(asyncio.StreamWriter, "write", refused)
         with pytest.raises(RedisConnectionError, match="closed under the request"):
             await store.load_user(sid)  # the batched read
         with pytest.raises(RedisConnectionError, match="closed under the request"):
