@@ -8,7 +8,7 @@ asyncpg's own timeouts are not enough)."""
 from __future__ import annotations
 
 import contextlib
-import secrets
+import random
 import string
 from collections.abc import AsyncIterator
 from importlib import resources
@@ -39,7 +39,9 @@ async def apply_schema(pool: asyncpg.Pool) -> None:
 
 
 def random_nick_name() -> str:
-    return USER_NICK_NAME_PREFIX + "".join(secrets.choice(_NICK_ALPHABET) for _ in range(10))
+    # Not a secret (it is shown to everyone), so not the secrets module,
+    # which reads the kernel's random source once per character.
+    return USER_NICK_NAME_PREFIX + "".join(random.choices(_NICK_ALPHABET, k=10))
 
 
 async def find_or_create_user(conn: pg.Bounded, phone: str) -> UserDTO:
