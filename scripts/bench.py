@@ -1,17 +1,18 @@
 """`make bench`: what a shared session costs an authenticated request.
 
 It starts its own clusters (one in redis mode, one in memory mode: free
-ports, temporary dirs) and a bare aiohttp + uvloop handler returning fixed
-JSON (scripts/bench_bare.py), then measures with wrk (Debian's package)
-`GET /user/me` with a valid token, which reads the session and pushes its
-TTL back:
+ports, temporary dirs), a bare aiohttp + uvloop handler returning fixed
+JSON and the floors beside it (scripts/bench_bare.py), then measures with
+wrk (Debian's package) `GET /user/me` with a valid token, which reads the
+session and pushes its TTL back:
 
-- bare; memory mode and redis mode, each on one node directly and through
-  nginx over all the nodes; redis mode on one node again for each other
-  Redis topology (Sentinel: a master and a replica; Redis Cluster: three
-  masters with a replica each), each on a cluster of its own; in interleaved rounds, each target's ratio to
-  bare taken within its round (the machine is shared: ratios, not absolute
-  rates, are the figures that hold), medians over the rounds;
+- bare and the floors; memory mode and redis mode, each on one node
+  directly and through nginx over all the nodes; redis mode on one node
+  again for each other Redis topology (Sentinel: a master and a replica;
+  Redis Cluster: three masters with a replica each), each on a cluster of
+  its own; in interleaved rounds, each target's ratio to bare taken within
+  its round (the machine is shared: ratios, not absolute rates, are the
+  figures that hold), medians over the rounds;
 - login throughput: code + SMS + login a second, Postgres included, per
   Redis topology;
 - Redis memory per session: MEMORY USAGE of one session, and the growth of
@@ -188,9 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         contextlib.ExitStack() as stack,
         bare_server() as bare_url,
         bare_server("middleware") as middleware_url,
-        bare_server("session") as floor_url,
-        bare_server("handler") as ceiling_url,
-        bare_server("redis", redis_cfg.effective_redis_url()) as floor_redis_url,
+        bare_server("handler") as handler_floor_url,
+        bare_server("redis", redis_cfg.effective_redis_url()) as redis_floor_url,
     ):
         asyncio.run(save_floor_session(redis_cfg))
         others = {
@@ -206,16 +206,12 @@ def main(argv: list[str] | None = None) -> int:
         targets: dict[str, tuple[str, str | None]] = {
             "bare aiohttp handler (fixed JSON)": (bare_url, None),
             "the same behind one middleware that does nothing": (middleware_url, None),
-            "the least a session read does on aiohttp (scripts/bench_bare.py: session)": (
-                floor_url,
+            "the least a session read does, in the handler (scripts/bench_bare.py: handler)": (
+                handler_floor_url,
                 FLOOR_TOKEN,
             ),
-            "the same read in the handler, no middleware (scripts/bench_bare.py: handler)": (
-                ceiling_url,
-                FLOOR_TOKEN,
-            ),
-            "the least a session read does on Redis (scripts/bench_bare.py: redis)": (
-                floor_redis_url,
+            "the least a Redis session read does, in the handler (scripts/bench_bare.py: redis)": (
+                redis_floor_url,
                 FLOOR_TOKEN,
             ),
             "memory mode, one node": (memory_cfg.node_url(1) + me, memory_token),

@@ -1,19 +1,17 @@
 """The benchmark's yardsticks: a bare aiohttp + uvloop handler returning
-fixed JSON, no middleware, no store; and two steps up from it, to show the
+fixed JSON, no middleware, no store; and steps up from it, to show the
 floor a session read has on aiohttp.  `python -m scripts.bench_bare PORT [KIND]`:
 
 - ``bare``: the handler alone;
-- ``middleware``: the same behind one middleware that does nothing;
-- ``session``: the least a session read does: one middleware that reads
-  ``authorization``, hashes it (node/tokens.py: session_id) and finds the
-  user in a dict, and
-  an orjson envelope with ``X-Node``;
-- ``handler``: the same read in the handler itself, no middleware at all,
-  its headers built once: the most any session read can reach on aiohttp;
-- ``redis``: the ``session`` kind reading the user from Redis instead
-  (``python -m scripts.bench_bare PORT redis REDIS_URL``): the node's own
-  batch and script (node/sessions/redis_io.py: TickBatch), nothing else of
-  the node: no rules, counters or error handling.
+- ``middleware``: the same behind one aiohttp middleware that does nothing
+  (what a middleware costs: the node has none, node/pipeline.py);
+- ``handler``: the least a session read does, in the handler: read
+  ``authorization``, hash it (node/tokens.py: session_id), find the user in
+  a dict, answer an orjson envelope with ``X-Node``, its headers built once;
+- ``redis``: the same read from Redis (``python -m scripts.bench_bare PORT
+  redis REDIS_URL``), through the node's own batch and script
+  (node/sessions/redis_io.py: TickBatch), with none of the node's rules,
+  counters or error handling.
 """
 
 from __future__ import annotations
@@ -35,23 +33,19 @@ from node.sessions.redis_scripts import load_session
 from node.tokens import session_id
 
 BODY = b'{"success": true, "data": {"id": 1, "nickName": "user_bare000000", "icon": ""}}'
-# The token `make bench` sends to the ``session`` kind, and its one user.
+# The token `make bench` sends to the ``handler`` and ``redis`` kinds, and its one user.
 TOKEN = "0123456789abcdef0123456789abcdef"
 USER = UserDTO(id=1, nick_name="user_bare000000")
 _USERS = {session_id(TOKEN): USER.to_json()}
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _JSON_NODE = {**_JSON, "X-Node": "node1"}
-KINDS = ("bare", "middleware", "session", "handler", "redis")
+KINDS = ("bare", "middleware", "handler", "redis")
 _BATCH: web.AppKey[TickBatch] = web.AppKey("batch")
 _IDLE_MS = 30 * 60 * 1000
 
 
 async def handler(request: web.Request) -> web.Response:
     return web.Response(body=BODY, content_type="application/json")
-
-
-async def envelope(request: web.Request) -> web.Response:
-    return web.Response(body=orjson.dumps({"success": True, "data": request["user"]}), headers=_JSON)
 
 
 def find_user(request: web.Request) -> dict[str, object] | None:
@@ -68,25 +62,14 @@ async def nothing(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
-@web.middleware
-async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request["user"] = find_user(request)
-    response = await handler(request)
-    response.headers["X-Node"] = "node1"
-    return response
-
-
-@web.middleware
-async def redis_session(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def read_redis_in_handler(request: web.Request) -> web.Response:
     token = request.headers.get("authorization")
     found = None
     if token:
         key = LOGIN_USER_KEY + session_id(token)
         found = await request.app[_BATCH].run(key, int(time.time() * 1000), _IDLE_MS)
-    request["user"] = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found else None
-    response = await handler(request)
-    response.headers["X-Node"] = "node1"
-    return response
+    user = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found else None
+    return web.Response(body=orjson.dumps({"success": True, "data": user}), headers=_JSON_NODE)
 
 
 def on_redis(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -100,11 +83,10 @@ def on_redis(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
 
 def main() -> None:
     kind = sys.argv[2] if len(sys.argv) > 2 else "bare"
-    middlewares = {"middleware": [nothing], "session": [session], "redis": [redis_session]}
-    app = web.Application(middlewares=middlewares.get(kind, []))
+    app = web.Application(middlewares=[nothing] if kind == "middleware" else [])
     if kind == "redis":
         app.cleanup_ctx.append(on_redis(sys.argv[3]))
-    handlers = {"session": envelope, "redis": envelope, "handler": read_in_handler}
+    handlers = {"handler": read_in_handler, "redis": read_redis_in_handler}
     app.router.add_get("/user/me", handlers.get(kind, handler))
     web.run_app(
         app,

@@ -72,8 +72,8 @@ def test_make_bench_runs_and_prints_its_table() -> None:
     rows = (
         "bare aiohttp handler (fixed JSON)",
         "the same behind one middleware that does nothing",
-        "the least a session read does on aiohttp (scripts/bench_bare.py: session)",
-        "the same read in the handler, no middleware (scripts/bench_bare.py: handler)",
+        "the least a session read does, in the handler (scripts/bench_bare.py: handler)",
+        "the least a Redis session read does, in the handler (scripts/bench_bare.py: redis)",
         "memory mode, one node",
         "redis mode, one node",
         "redis mode on Sentinel (a master and a replica, three sentinels), one node",
@@ -85,3 +85,16 @@ def test_make_bench_runs_and_prints_its_table() -> None:
     for topology in ("one server", "Sentinel", "Redis Cluster"):
         assert re.search(rf"^\| logins a second, Redis on {topology}\b.* \| [\d,]+ \|$", out, re.M), topology
     assert re.search(r"saved reports/bench-[\d-]+\.md", out)
+
+
+def test_make_bench_ab_measures_the_node_of_a_commit_beside_this_one() -> None:
+    out = make("bench-ab", "BEFORE=HEAD", "BENCH_AB_ARGS=--rounds 1 --seconds 1")
+    for mode in ("memory", "redis"):
+        # requests/s and CPU µs a request, before and after, all measured
+        assert re.search(rf"^\| {mode} mode \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \|$", out, re.M), mode
+    assert re.search(r"saved reports/bench-ab-[\d-]+\.md", out)
+    # Its worktree is gone with it.
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert "sessionlab-ab-" not in worktrees.stdout

@@ -1,0 +1,166 @@
+"""`make bench-ab BEFORE=<commit>`: one change to the node, measured side by side.
+
+`make bench`'s runs of the same code move by a tenth, more than most single
+changes to the request path are worth.  This runs the node of this checkout
+and the node of BEFORE (a git worktree in a temporary dir, on this
+checkout's .venv) at the same time, beside one throwaway cluster's Redis
+and Postgres, in each mode; wrk sends `GET /user/me` with a valid token to
+each in turn, in interleaved rounds, and each node's CPU time a request is
+read from /proc: the figure that holds on a shared machine.  Traffic goes
+to 127.0.0.1 only; every run is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+
+from loadtest.report import markdown_table
+from node.routes import PATHS
+from scripts.bench import wrk
+from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
+from scripts.lab.journey import log_in
+from scripts.lab.reports import save, stamp
+from scripts.lab.throwaway import throwaway
+from scripts.lab.waiting import until
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+MODES = ("memory", "redis")
+
+
+@contextlib.contextmanager
+def worktree(commit: str) -> Iterator[Path]:
+    """``commit``'s tree in a temporary dir, removed afterwards."""
+    changed = subprocess.run(
+        ["git", "diff", "--quiet", commit, "--", "requirements.txt"], cwd=ROOT, check=False
+    )
+    if changed.returncode != 0:
+        raise SystemExit(f"bench-ab: {commit} has other requirements than this checkout's .venv")
+    with tempfile.TemporaryDirectory(prefix="sessionlab-ab-") as tmp:
+        tree = Path(tmp) / "before"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "--quiet", str(tree), commit], cwd=ROOT, check=True
+        )
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+
+
+@contextlib.contextmanager
+def node(tree: Path, cfg: ClusterConfig, mode: str, name: str, logs: Path) -> Iterator[tuple[str, int]]:
+    """The node of ``tree`` on a port of its own, on ``cfg``'s stores: (url, pid)."""
+    [port] = free_ports(1)
+    env = {
+        **os.environ,
+        **cfg.node_environment(1),
+        "NODE_NAME": name,
+        "NODE_PORT": str(port),
+        "SESSION_STORE": mode,
+    }
+    with (logs / f"{name}.log").open("w") as log:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "python"), "-m", "node"], cwd=tree, env=env, stdout=log, stderr=log
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+
+            async def ready() -> bool:
+                try:
+                    async with aiohttp.ClientSession() as http, http.get(url + PATHS["readyz"]) as resp:
+                        return resp.status == 200
+                except aiohttp.ClientError:
+                    return proc.poll() is not None  # gone: said below
+
+            asyncio.run(until(ready, 30, lambda: f"node {name} did not start"))
+            if proc.poll() is not None:
+                raise SystemExit(f"bench-ab: node {name} exited; see {logs / f'{name}.log'}")
+            yield url, proc.pid
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+async def _token(url: str) -> str:
+    async with aiohttp.ClientSession() as http:
+        return await log_in(http, url)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench_ab", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", required=True, help="the commit to compare this checkout with")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=4, help="of wrk per node per round (whole)")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args(argv)
+
+    with (
+        worktree(args.before) as before,
+        throwaway("redis", nodes=1, name="bench-ab") as cfg,
+        contextlib.ExitStack() as stack,
+    ):
+        nodes = {
+            (mode, side): stack.enter_context(node(tree, cfg, mode, f"{mode}-{side}", cfg.log_dir))
+            for mode in MODES
+            for side, tree in (("before", before), ("after", ROOT))
+        }
+        tokens = {key: asyncio.run(_token(url)) for key, (url, _) in nodes.items()}
+        rates: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
+        cpu: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
+        for round_ in range(args.rounds):
+            print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
+            for key, (url, pid) in nodes.items():
+                started = cpu_seconds(pid)
+                result = wrk(
+                    url + PATHS["user.me"], tokens[key], seconds=args.seconds, connections=args.connections
+                )
+                used = cpu_seconds(pid) - started
+                rates[key].append(result.rps)
+                cpu[key].append(used * 1e6 / (result.rps * args.seconds))
+
+    def median(values: list[float], fmt: str) -> str:
+        return format(statistics.median(values), fmt)
+
+    rows = [
+        [
+            f"{mode} mode",
+            median(rates[mode, "before"], ",.0f"),
+            median(rates[mode, "after"], ",.0f"),
+            median(cpu[mode, "before"], ".1f"),
+            median(cpu[mode, "after"], ".1f"),
+        ]
+        for mode in MODES
+    ]
+    head = [
+        "GET /user/me with a token, one node",
+        "requests/s before",
+        "after",
+        "cpu µs/request before",
+        "after",
+    ]
+    how = (
+        f"before: {args.before}; after: this checkout.  wrk -t2 -c{args.connections}, {args.seconds} s a "
+        f"node, {args.rounds} interleaved round(s), medians; the node's CPU from /proc."
+    )
+    text = f"{how}\n\n{markdown_table(head, rows)}"
+    save(f"bench-ab-{stamp()}", "make bench-ab", text, show=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
