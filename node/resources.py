@@ -23,6 +23,7 @@ from .sessions import (
     ReplicatedDict,
     RoundTrips,
     SessionStore,
+    TickBatch,
     TTLDict,
 )
 from .settings import mask_password
@@ -76,9 +77,12 @@ async def login_state_ctx(app: web.Application) -> AsyncIterator[None]:
     store: SessionStore
     data: TTLDict | None = None
     if settings.session_store == "redis":
-        trips = RoundTrips()  # one count for both: the round trips of a request
-        guard = RedisLoginGuard(app[REDIS], policy, trips=trips)
-        store = RedisSessionStore(app[REDIS], policy, trips=trips)
+        # One count and one batch for both: the round trips of a request,
+        # and a login's scripts sent with the session reads around them.
+        trips = RoundTrips()
+        batch = TickBatch(app[REDIS], trips)
+        guard = RedisLoginGuard(app[REDIS], policy, trips=trips, batch=batch)
+        store = RedisSessionStore(app[REDIS], policy, trips=trips, batch=batch)
     else:
         if settings.session_store == "replicated":
             data = app[REPLICA] = ReplicatedDict(

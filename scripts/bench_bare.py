@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 
 from node.models import UserDTO
 from node.sessions import LOGIN_USER_KEY
-from node.sessions.redis_io import RoundTrips, TickBatch
+from node.sessions.redis_io import BatchScript, RoundTrips, TickBatch
 from node.sessions.redis_scripts import load_session
 from node.tokens import session_id
 
@@ -40,7 +40,7 @@ _USERS = {session_id(TOKEN): USER.to_json()}
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _JSON_NODE = {**_JSON, "X-Node": "node1"}
 KINDS = ("bare", "middleware", "handler", "redis")
-_BATCH: web.AppKey[TickBatch] = web.AppKey("batch")
+_READ: web.AppKey[BatchScript] = web.AppKey("read")
 _IDLE_MS = 30 * 60 * 1000
 
 
@@ -67,7 +67,7 @@ async def read_redis_in_handler(request: web.Request) -> web.Response:
     found = None
     if token:
         key = LOGIN_USER_KEY + session_id(token)
-        found = await request.app[_BATCH].run(key, int(time.time() * 1000), _IDLE_MS)
+        found = await request.app[_READ](keys=[key], args=[int(time.time() * 1000), _IDLE_MS])
     user = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found else None
     return web.Response(body=orjson.dumps({"success": True, "data": user}), headers=_JSON_NODE)
 
@@ -75,7 +75,7 @@ async def read_redis_in_handler(request: web.Request) -> web.Response:
 def on_redis(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with Redis.from_url(url, decode_responses=True) as redis:
-            app[_BATCH] = TickBatch(redis, load_session("hash", refresh=True), RoundTrips())
+            app[_READ] = TickBatch(redis, RoundTrips()).script(load_session("hash", refresh=True))
             yield
 
     return ctx

@@ -19,7 +19,7 @@ from .keys import (
 )
 from .memory import MemoryLoginGuard, MemorySessionStore
 from .policy import Attempt, Policy, Refusal
-from .redis_io import RoundTrips
+from .redis_io import RoundTrips, TickBatch
 from .redis_store import RedisLoginGuard, RedisSessionStore
 from .replicated import ReplicatedDict
 from .ttl_dict import TTLDict
@@ -43,6 +43,7 @@ __all__ = [
     "RoundTrips",
     "SessionStore",
     "TTLDict",
+    "TickBatch",
     "phone_source",
     "phone_tag",
 ]

@@ -1,5 +1,6 @@
 """How the Redis backends go to Redis: every call through one wrapper, and
-the session reads of one event-loop tick as one pipeline."""
+the scripts on a request's path (its session read, a login's rules) as
+one batch for all the requests that arrive while Redis answers."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from ..redis_client import RedisClient
 
 T = TypeVar("T")
+# What a script's ARGV takes.
+Arg = str | int | float
 
 
 class RoundTrips:
@@ -40,45 +43,47 @@ class RoundTrips:
 
 
 class TickBatch:
-    """The session reads of every request that arrives while Redis answers
-    the previous ones, sent as one batch: one write and one read for all.
+    """The scripts of every request that arrives while Redis answers the
+    previous ones, sent as one batch: one write and one read for all.
 
     One batch is in flight at a time; what arrives meanwhile waits for it
     and goes next, all together, so the busier the node the larger the
-    batch and the cheaper each read.  Nothing is cached: each request still
-    runs its own script, so each pushes its TTL back and a logout is seen by
-    the next request on any node.  A failed batch fails its requests, and
-    those waiting behind it, at once; the next batch reconnects.
+    batch and the cheaper each script.  Nothing is cached: each request
+    still runs its own script, so each read pushes its TTL back and a
+    logout is seen by the next request on any node.  A failed batch fails
+    its requests, and those waiting behind it, at once; the next batch
+    reconnects.
 
     On one server or Sentinel the batch goes over a connection of its own,
     taken from the client's pool once (redis-py connects it, authenticates,
     and finds Sentinel's master), with one deadline for the whole batch
     instead of one per reply: `make bench` measured a pipeline's per-reply
-    timeouts and pool round trips costing more than the read itself.  On a
-    Redis Cluster it is a pipeline, which routes each key to its master."""
+    timeouts and pool round trips costing more than the read itself, and
+    redis-py's call of one command makes a task (``asyncio.wait_for``) on
+    Python 3.11.  On a Redis Cluster it is a pipeline, which routes each
+    key to its master."""
 
-    def __init__(self, redis: RedisClient, script: str, trips: RoundTrips) -> None:
+    def __init__(self, redis: RedisClient, trips: RoundTrips) -> None:
         self._redis = redis
-        self._script = script
-        self._sha = hashlib.sha1(script.encode()).hexdigest()
         self._trips = trips
-        self._waiting: list[tuple[str, int, int, asyncio.Future[Any]]] = []
+        self._texts: dict[str, str] = {}  # by SHA-1: for a Redis that lost them
+        self._waiting: list[_Call] = []
         self._sending: set[asyncio.Task[None]] = set()
         self._in_flight = False
         self._own = isinstance(redis, Redis)  # not a RedisCluster
         self._conn: AbstractConnection | None = None
-        # `EVALSHA <sha> 1`, the same for every read: packed once.
-        self._head = b"*6\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n1\r\n" % self._sha.encode()
 
-    def run(self, key: str, now: int, ttl: int) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._waiting.append((key, now, ttl, future))
+    def script(self, text: str) -> BatchScript:
+        sha = hashlib.sha1(text.encode()).hexdigest()
+        self._texts[sha] = text
+        return BatchScript(self, sha)
+
+    def queue(self, call: _Call) -> None:
+        self._waiting.append(call)
         if len(self._waiting) == 1 and not self._in_flight:
             # After every callback already due in this tick: the requests
             # that arrived with this one join the batch first.
-            loop.call_soon(self._flush)
-        return future
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         if self._in_flight or not self._waiting:
@@ -89,19 +94,26 @@ class TickBatch:
         self._sending.add(task)  # held until done, so it is not collected
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, batch: list[tuple[str, int, int, asyncio.Future[Any]]]) -> None:
+    async def _send(self, batch: list[_Call]) -> None:
         try:
             results = await self._execute(batch)
-            if any(isinstance(r, NoScriptError) for r in results):  # Redis restarted: scripts are gone
-                await self._trips(self._redis.script_load(self._script))
-                results = await self._execute(batch)
+            lost = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+            if lost:
+                # Redis restarted and its scripts are gone.  Those refused
+                # did not run: load theirs and send them again, them only
+                # (a login's scripts count tries: none may run twice).
+                for sha in {batch[i].sha for i in lost}:
+                    await self._trips(self._redis.script_load(self._texts[sha]))
+                again = await self._execute([batch[i] for i in lost])
+                for i, result in zip(lost, again, strict=True):
+                    results[i] = result
         except BaseException as exc:  # every waiting request hears of it, at once
             # Those that arrived behind it would wait as long again for the
             # same Redis: they hear it now, and the next arrivals try afresh.
             behind, self._waiting = self._waiting, []
-            for *_, future in (*batch, *behind):
-                if not future.done():
-                    future.set_exception(exc)
+            for call in (*batch, *behind):
+                if not call.future.done():
+                    call.future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
             return
@@ -109,23 +121,23 @@ class TickBatch:
             self._in_flight = False
             if self._waiting:
                 asyncio.get_running_loop().call_soon(self._flush)
-        for (*_, future), result in zip(batch, results, strict=True):
-            if future.done():
+        for call, result in zip(batch, results, strict=True):
+            if call.future.done():
                 continue
             if isinstance(result, Exception):
-                future.set_exception(result)
+                call.future.set_exception(result)
             else:
-                future.set_result(result)
+                call.future.set_result(result)
 
-    async def _execute(self, batch: list[tuple[str, int, int, asyncio.Future[Any]]]) -> list[Any]:
+    async def _execute(self, batch: list[_Call]) -> list[Any]:
         if not self._own:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for key, now, ttl, _ in batch:
+                for call in batch:
                     # Not pipe.evalsha, which redis-py refuses on a Redis Cluster:
-                    # this script has one key, and goes to the server that holds it.
-                    pipe.execute_command("EVALSHA", self._sha, 1, key, now, ttl)
+                    # these scripts' keys share a slot, and go to its master.
+                    pipe.execute_command("EVALSHA", call.sha, len(call.keys), *call.keys, *call.args)
                 return list(await self._trips(pipe.execute(raise_on_error=False)))
-        packed = [self._pack(key, now, ttl) for key, now, ttl, _ in batch]
+        packed = [call.packed() for call in batch]
         # Once more on a connection error, as the client's own retry does: the
         # socket that died with a Redis restart or a failover; a fresh one works.
         for attempt in (1, 2):
@@ -135,13 +147,6 @@ class TickBatch:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
-
-    def _pack(self, key: str, now: int, ttl: int) -> bytes:
-        """One read in Redis's protocol (RESP), by hand: redis-py's packer
-        encodes each argument through its Encoder, and `make bench`'s
-        profile showed it costing more than the reply's parsing."""
-        k, n, t = key.encode(), b"%d" % now, b"%d" % ttl
-        return b"%s$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (self._head, len(k), k, len(n), n, len(t), t)
 
     async def _exchange(self, packed: list[bytes]) -> list[Any]:
         """Send the ``packed`` commands and read their replies (errors as
@@ -175,3 +180,49 @@ class TickBatch:
 def ms(seconds: float) -> int:
     """A TTL in ms; at least 1, as PEXPIRE 0 would delete the key."""
     return max(1, round(seconds * 1000))
+
+
+class BatchScript:
+    """A Lua script run in a TickBatch: ``await script(keys=[...], args=[...])``
+    answers its reply, as redis-py's ``Script`` does."""
+
+    def __init__(self, batch: TickBatch, sha: str) -> None:
+        self._batch = batch
+        self.sha = sha
+
+    def __call__(self, keys: list[str], args: list[Arg]) -> asyncio.Future[Any]:
+        call = _Call(self.sha, keys, args, asyncio.get_running_loop().create_future())
+        self._batch.queue(call)
+        return call.future
+
+
+class _Call:
+    """One script waiting for its batch."""
+
+    __slots__ = ("args", "future", "keys", "sha")
+
+    def __init__(self, sha: str, keys: list[str], args: list[Arg], future: asyncio.Future[Any]) -> None:
+        self.sha, self.keys, self.args, self.future = sha, keys, args, future
+
+    def packed(self) -> bytes:
+        """``EVALSHA sha numkeys key... arg...`` in Redis's protocol (RESP),
+        by hand: redis-py's packer encodes each argument through its
+        Encoder, and `make bench`'s profile showed it costing more than the
+        reply's parsing."""
+        parts = [
+            b"*%d\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n"
+            % (3 + len(self.keys) + len(self.args), self.sha.encode()),
+            _bulk(len(self.keys)),
+        ]
+        parts += [_bulk(value) for value in (*self.keys, *self.args)]
+        return b"".join(parts)
+
+
+def _bulk(value: Arg) -> bytes:
+    if isinstance(value, str):
+        data = value.encode()
+    elif isinstance(value, int):
+        data = b"%d" % value
+    else:  # a float, written as redis-py writes it
+        data = repr(value).encode()
+    return b"$%d\r\n%s\r\n" % (len(data), data)

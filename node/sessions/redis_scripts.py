@@ -162,6 +162,14 @@ return user
 """
 
 
+# KEYS: session.  ARGV: ttl (ms), then field, value, ...  A new session,
+# its fields and its TTL in one step: it never exists without its TTL.
+SAVE_HASH = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
 # KEYS: session.  ARGV: field, value, ...  One field of a stored user
 # changed alone: only what changes reaches Redis.  Never a key that has
 # gone (HSET would bring back a session without its TTL).

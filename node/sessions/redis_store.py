@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from redis.typing import EncodableT
-
 from ..models import UserDTO
 from ..outages import SESSION_STORE_DOWN
 from ..redis_client import RedisClient
@@ -30,7 +28,9 @@ from .redis_io import RoundTrips, TickBatch, ms
 
 
 class _OnRedis:
-    """A backend handed a ready client; ``trips`` shared by a node's two."""
+    """A backend handed a ready client; ``trips`` and ``batch`` shared by a
+    node's two, so that a login's scripts and the session reads of the
+    requests around it go to Redis together."""
 
     def __init__(
         self,
@@ -39,22 +39,25 @@ class _OnRedis:
         *,
         clock: Callable[[], float] = time.time,
         trips: RoundTrips | None = None,
+        batch: TickBatch | None = None,
     ) -> None:
         super().__init__(policy, clock=clock)  # type: ignore[call-arg]  # the backend's interface
         self._redis = redis
         self._trips = trips or RoundTrips()
+        self._batch = batch or TickBatch(redis, self._trips)
 
 
 class RedisLoginGuard(_OnRedis, LoginGuard):
     def __init__(self, redis: RedisClient, policy: Policy, **kwargs: Any) -> None:
         super().__init__(redis, policy, **kwargs)
-        self._save_code = redis.register_script(redis_scripts.SAVE_CODE)
-        self._spend_sms = redis.register_script(redis_scripts.SPEND_SMS)
-        self._cancel_send = redis.register_script(redis_scripts.CANCEL_SEND)
-        self._take_attempt = redis.register_script(redis_scripts.TAKE_ATTEMPT)
-        self._refund_attempt = redis.register_script(redis_scripts.REFUND_ATTEMPT)
-        self._consume_code = redis.register_script(redis_scripts.CONSUME_CODE)
-        self._record_failure = redis.register_script(redis_scripts.RECORD_FAILURE)
+        script = self._batch.script
+        self._save_code = script(redis_scripts.SAVE_CODE)
+        self._spend_sms = script(redis_scripts.SPEND_SMS)
+        self._cancel_send = script(redis_scripts.CANCEL_SEND)
+        self._take_attempt = script(redis_scripts.TAKE_ATTEMPT)
+        self._refund_attempt = script(redis_scripts.REFUND_ATTEMPT)
+        self._consume_code = script(redis_scripts.CONSUME_CODE)
+        self._record_failure = script(redis_scripts.RECORD_FAILURE)
 
     async def save_code(self, phone: str, mac: str, *, source: str = "") -> Refusal | None:
         tag, policy, now = phone_tag(phone), self.policy, self._now_ms()
@@ -62,28 +65,26 @@ class RedisLoginGuard(_OnRedis, LoginGuard):
         # was.  One key for the whole cluster: a command of its own (on a
         # Redis Cluster it lives in another slot than the phone's keys).
         minute = SMS_BUDGET_KEY + str(now // MINUTE_MS)
-        over = await self._trips(self._spend_sms(keys=[minute], args=[now, policy.sms_per_minute]))
+        over = await self._spend_sms(keys=[minute], args=[now, policy.sms_per_minute])
         if int(over):
             return Refusal("busy", int(over) / 1000)
         try:
-            status, wait = await self._trips(
-                self._save_code(
-                    keys=[
-                        self.policy.code_key(phone),
-                        LOGIN_SENT_KEY + tag,
-                        LOGIN_SENT_KEY + phone_source(phone, source),
-                        LOGIN_LOCK_KEY + phone_source(phone, source),
-                    ],
-                    args=[
-                        now,
-                        mac,
-                        ms(policy.login_code_ttl),
-                        round(policy.send_interval * 1000),  # may be 0: no interval
-                        policy.send_per_hour,
-                        policy.send_per_day,
-                        policy.phone_sends_per_day,
-                    ],
-                )
+            status, wait = await self._save_code(
+                keys=[
+                    self.policy.code_key(phone),
+                    LOGIN_SENT_KEY + tag,
+                    LOGIN_SENT_KEY + phone_source(phone, source),
+                    LOGIN_LOCK_KEY + phone_source(phone, source),
+                ],
+                args=[
+                    now,
+                    mac,
+                    ms(policy.login_code_ttl),
+                    round(policy.send_interval * 1000),  # may be 0: no interval
+                    policy.send_per_hour,
+                    policy.send_per_day,
+                    policy.phone_sends_per_day,
+                ],
             )
         except BaseException:
             with contextlib.suppress(*SESSION_STORE_DOWN):
@@ -101,38 +102,34 @@ class RedisLoginGuard(_OnRedis, LoginGuard):
             LOGIN_SENT_KEY + tag,
             LOGIN_SENT_KEY + phone_source(phone, source),
         ]
-        await self._trips(self._cancel_send(keys=keys, args=[mac]))
+        await self._cancel_send(keys=keys, args=[mac])
 
     async def take_attempt(self, phone: str, *, source: str = "") -> Attempt:
         keys = [self.policy.code_key(phone), LOGIN_LOCK_KEY + phone_source(phone, source)]
-        status, mac, wait = await self._trips(
-            self._take_attempt(keys=keys, args=[self.policy.code_max_tries])
-        )
+        status, mac, wait = await self._take_attempt(keys=keys, args=[self.policy.code_max_tries])
         return Attempt(status, mac, int(wait) / 1000)
 
     async def refund_attempt(self, phone: str, mac: str) -> None:
-        await self._trips(self._refund_attempt(keys=[self.policy.code_key(phone)], args=[mac]))
+        await self._refund_attempt(keys=[self.policy.code_key(phone)], args=[mac])
 
     async def consume_code(self, phone: str, mac: str, *, source: str = "") -> bool:
         keys = [self.policy.code_key(phone), LOGIN_FAIL_KEY + phone_source(phone, source)]
-        return bool(await self._trips(self._consume_code(keys=keys, args=[mac])))
+        return bool(await self._consume_code(keys=keys, args=[mac]))
 
     async def record_failure(self, phone: str, *, source: str = "") -> bool:
         policy = self.policy
-        locked = await self._trips(
-            self._record_failure(
-                keys=[
-                    self.policy.code_key(phone),
-                    LOGIN_FAIL_KEY + phone_source(phone, source),
-                    LOGIN_LOCK_KEY + phone_source(phone, source),
-                ],
-                args=[
-                    policy.code_max_tries,
-                    policy.phone_max_failures,
-                    ms(policy.failure_window),
-                    ms(policy.phone_lockout),
-                ],
-            )
+        locked = await self._record_failure(
+            keys=[
+                self.policy.code_key(phone),
+                LOGIN_FAIL_KEY + phone_source(phone, source),
+                LOGIN_LOCK_KEY + phone_source(phone, source),
+            ],
+            args=[
+                policy.code_max_tries,
+                policy.phone_max_failures,
+                ms(policy.failure_window),
+                ms(policy.phone_lockout),
+            ],
         )
         return bool(locked)
 
@@ -149,7 +146,8 @@ class RedisSessionStore(_OnRedis, SessionStore):
         script = redis_scripts.load_session(
             "json" if self._as_json else "hash", refresh=not policy.makes("no-refresh")
         )
-        self._load_and_touch = TickBatch(redis, script, self._trips)
+        self._load_and_touch = self._batch.script(script)
+        self._save_hash = self._batch.script(redis_scripts.SAVE_HASH)
         self._update_hash = redis.register_script(redis_scripts.UPDATE_HASH)
 
     async def save_user(self, session_id: str, user: UserDTO) -> None:
@@ -161,18 +159,12 @@ class RedisSessionStore(_OnRedis, SessionStore):
             # One command: the value and its TTL arrive together.
             await self._trips(self._redis.set(key, _json({**user.to_json(), "exp": exp}), px=ttl))
             return
-        fields: dict[EncodableT, EncodableT] = {k: v for k, v in user.to_hash().items()}
-        fields["exp"] = exp
-        # MULTI/EXEC: a session must never exist without its TTL.
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=fields)
-            pipe.pexpire(key, ttl)
-            await self._trips(pipe.execute())
+        fields = [part for pair in user.to_hash().items() for part in pair]
+        await self._save_hash(keys=[key], args=[ttl, *fields, "exp", exp])
 
     async def load_user(self, session_id: str) -> UserDTO | None:
-        found = await self._load_and_touch.run(
-            LOGIN_USER_KEY + session_id, self._now_ms(), ms(self.policy.login_user_ttl)
-        )
+        key = LOGIN_USER_KEY + session_id
+        found = await self._load_and_touch(keys=[key], args=[self._now_ms(), ms(self.policy.login_user_ttl)])
         if not found:
             return None
         if self._as_json:

@@ -188,7 +188,7 @@ async def test_a_connection_closed_under_a_request_is_the_store_out_of_reach_not
 
         monkeypatch.setattr(client, "pipeline", bug)
         with pytest.raises(type(error), match=str(error)):
-            await store.save_user(session_id(new_token()), ALICE)
+            await store.end_sessions([session_id(new_token())])
 
 
 @pytest.mark.one_server
