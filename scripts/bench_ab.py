@@ -68,7 +68,8 @@ def node(tree: Path, cfg: ClusterConfig, mode: str, name: str, logs: Path) -> It
         "NODE_PORT": str(port),
         "SESSION_STORE": mode,
     }
-    with (logs / f"{name}.log").open("w") as log:
+    path = logs / f"{name}.log"
+    with path.open("w") as log:
         proc = subprocess.Popen(
             [str(VENV_BIN / "python"), "-m", "node"], cwd=tree, env=env, stdout=log, stderr=log
         )
@@ -82,13 +83,18 @@ def node(tree: Path, cfg: ClusterConfig, mode: str, name: str, logs: Path) -> It
                 except aiohttp.ClientError:
                     return proc.poll() is not None  # gone: said below
 
-            asyncio.run(until(ready, 30, lambda: f"node {name} did not start"))
+            # The log goes with the throwaway cluster: its end is in the message.
+            asyncio.run(until(ready, 30, lambda: f"node {name} did not start:\n{_tail(path)}"))
             if proc.poll() is not None:
-                raise SystemExit(f"bench-ab: node {name} exited; see {logs / f'{name}.log'}")
+                raise SystemExit(f"bench-ab: node {name} exited:\n{_tail(path)}")
             yield url, proc.pid
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def cpu_seconds(pid: int) -> float:
