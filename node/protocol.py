@@ -130,11 +130,11 @@ class _JsonErrorServer(web.Server):
             handler_cancellation=built.handler_cancellation,
             **built._kwargs,
         )
-        self._node_name = pipeline.node_name
-        self._metrics = pipeline.metrics
+        self._pipeline = pipeline
 
     def __call__(self) -> RequestHandler:
-        return _JsonErrorHandler(self, self._node_name, self._metrics, loop=self._loop, **self._kwargs)
+        pipeline = self._pipeline
+        return _JsonErrorHandler(self, pipeline.node_name, pipeline.metrics, loop=self._loop, **self._kwargs)
 
 
 class JsonErrorRunner(web.AppRunner):

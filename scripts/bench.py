@@ -50,8 +50,8 @@ from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, launcher_
 from scripts.cluster.redis_topology import LAYOUTS, REPLICATED, replicated_list
 from scripts.lab.journey import log_in
 from scripts.lab.reports import save, stamp
+from scripts.lab.serving import serving
 from scripts.lab.throwaway import throwaway
-from scripts.lab.waiting import until
 
 
 @dataclass
@@ -83,31 +83,23 @@ def wrk(url: str, token: str | None, *, seconds: float, connections: int) -> Wrk
 @contextlib.contextmanager
 def bare_server(kind: str = "bare", *args: str) -> Iterator[str]:
     [port] = free_ports(1)
+    url = f"http://127.0.0.1:{port}/user/me"
     command = [str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port), kind, *args]
-    proc = subprocess.Popen(command, cwd=ROOT)
-    try:
-        url = f"http://127.0.0.1:{port}/user/me"
-
-        async def answers() -> bool:
-            try:
-                async with aiohttp.ClientSession() as http, http.get(url) as resp:
-                    return resp.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        asyncio.run(until(answers, 20, lambda: "the bare server did not start"))
+    with serving(command, ready=url, name=f"the {kind} server", cwd=ROOT):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+
+
+async def token_at(url: str) -> str:
+    """A token from a login on the node at ``url``."""
+    async with aiohttp.ClientSession() as http:
+        return await log_in(http, url)
 
 
 async def token_for(cfg: ClusterConfig) -> str:
     """One token every node of ``cfg`` knows: in memory mode, one login per
     node would give one token per node, so log in on node1 and bench it;
     through nginx only redis mode shares one token."""
-    async with aiohttp.ClientSession() as http:
-        return await log_in(http, cfg.node_url(1))
+    return await token_at(cfg.node_url(1))
 
 
 async def _tokens(*cfgs: ClusterConfig) -> list[str]:

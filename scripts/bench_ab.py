@@ -23,16 +23,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
-
 from loadtest.report import markdown_table
 from node.routes import PATHS
-from scripts.bench import wrk
+from scripts.bench import token_at, wrk
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
-from scripts.lab.journey import log_in
 from scripts.lab.reports import save, stamp
+from scripts.lab.serving import serving
 from scripts.lab.throwaway import throwaway
-from scripts.lab.waiting import until
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 MODES = ("memory", "redis")
@@ -68,43 +65,17 @@ def node(tree: Path, cfg: ClusterConfig, mode: str, name: str, logs: Path) -> It
         "NODE_PORT": str(port),
         "SESSION_STORE": mode,
     }
-    path = logs / f"{name}.log"
-    with path.open("w") as log:
-        proc = subprocess.Popen(
-            [str(VENV_BIN / "python"), "-m", "node"], cwd=tree, env=env, stdout=log, stderr=log
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-
-            async def ready() -> bool:
-                try:
-                    async with aiohttp.ClientSession() as http, http.get(url + PATHS["readyz"]) as resp:
-                        return resp.status == 200
-                except aiohttp.ClientError:
-                    return proc.poll() is not None  # gone: said below
-
-            # The log goes with the throwaway cluster: its end is in the message.
-            asyncio.run(until(ready, 30, lambda: f"node {name} did not start:\n{_tail(path)}"))
-            if proc.poll() is not None:
-                raise SystemExit(f"bench-ab: node {name} exited:\n{_tail(path)}")
-            yield url, proc.pid
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    url = f"http://127.0.0.1:{port}"
+    command = [str(VENV_BIN / "python"), "-m", "node"]
+    with serving(
+        command, ready=url + PATHS["readyz"], name=f"node {name}", log=logs / f"{name}.log", cwd=tree, env=env
+    ) as proc:
+        yield url, proc.pid
 
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
-
-
-async def _token(url: str) -> str:
-    async with aiohttp.ClientSession() as http:
-        return await log_in(http, url)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             for mode in MODES
             for side, tree in (("before", before), ("after", ROOT))
         }
-        tokens = {key: asyncio.run(_token(url)) for key, (url, _) in nodes.items()}
+        tokens = {key: asyncio.run(token_at(url)) for key, (url, _) in nodes.items()}
         rates: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
         cpu: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
         for round_ in range(args.rounds):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
@@ -189,33 +189,44 @@ class BatchScript:
     def __init__(self, batch: TickBatch, sha: str) -> None:
         self._batch = batch
         self.sha = sha
+        self._heads: dict[tuple[int, int], bytes] = {}
 
-    def __call__(self, keys: list[str], args: list[Arg]) -> asyncio.Future[Any]:
-        call = _Call(self.sha, keys, args, asyncio.get_running_loop().create_future())
+    def __call__(self, keys: list[str], args: Sequence[Arg]) -> asyncio.Future[Any]:
+        call = _Call(self, keys, args, asyncio.get_running_loop().create_future())
         self._batch.queue(call)
         return call.future
+
+    def head(self, keys: int, args: int) -> bytes:
+        """``EVALSHA sha numkeys`` for a call of this shape, in Redis's
+        protocol: made once per shape, not per call."""
+        head = self._heads.get((keys, args))
+        if head is None:
+            count = b"*%d\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n" % (3 + keys + args, self.sha.encode())
+            head = self._heads[keys, args] = count + _bulk(keys)
+        return head
 
 
 class _Call:
     """One script waiting for its batch."""
 
-    __slots__ = ("args", "future", "keys", "sha")
+    __slots__ = ("args", "future", "keys", "script")
 
-    def __init__(self, sha: str, keys: list[str], args: list[Arg], future: asyncio.Future[Any]) -> None:
-        self.sha, self.keys, self.args, self.future = sha, keys, args, future
+    def __init__(
+        self, script: BatchScript, keys: list[str], args: Sequence[Arg], future: asyncio.Future[Any]
+    ) -> None:
+        self.script, self.keys, self.args, self.future = script, keys, args, future
+
+    @property
+    def sha(self) -> str:
+        return self.script.sha
 
     def packed(self) -> bytes:
         """``EVALSHA sha numkeys key... arg...`` in Redis's protocol (RESP),
         by hand: redis-py's packer encodes each argument through its
         Encoder, and `make bench`'s profile showed it costing more than the
         reply's parsing."""
-        parts = [
-            b"*%d\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n"
-            % (3 + len(self.keys) + len(self.args), self.sha.encode()),
-            _bulk(len(self.keys)),
-        ]
-        parts += [_bulk(value) for value in (*self.keys, *self.args)]
-        return b"".join(parts)
+        head = self.script.head(len(self.keys), len(self.args))
+        return head + b"".join([_bulk(value) for value in (*self.keys, *self.args)])
 
 
 def _bulk(value: Arg) -> bytes:
