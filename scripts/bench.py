@@ -48,7 +48,8 @@ from scripts.bench_bare import TOKEN as FLOOR_TOKEN
 from scripts.bench_bare import USER as FLOOR_USER
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, launcher_setting
 from scripts.cluster.redis_topology import LAYOUTS, REPLICATED, replicated_list
-from scripts.lab.journey import log_in
+from scripts.lab.journey import log_in, log_in_lean
+from scripts.lab.lean_http import LeanConnection
 from scripts.lab.reports import save, stamp
 from scripts.lab.serving import serving
 from scripts.lab.throwaway import throwaway
@@ -116,21 +117,22 @@ async def save_floor_session(cfg: ClusterConfig) -> None:
         await redis.aclose()
 
 
-async def login_rate(cfg: ClusterConfig, seconds: float, concurrency: int = 16) -> float:
-    """Whole logins (code, SMS read, login) a second, on node1 directly."""
+async def login_rate(url: str, seconds: float, concurrency: int = 16) -> float:
+    """Whole logins (code, SMS read, login) a second through ``url`` (a
+    node), from ``concurrency`` users on a keep-alive connection each."""
     done = 0
     deadline = time.monotonic() + seconds
-    async with aiohttp.ClientSession() as http:
 
-        async def user() -> None:
-            nonlocal done
+    async def user() -> None:
+        nonlocal done
+        async with LeanConnection(url) as conn:
             while time.monotonic() < deadline:
-                await log_in(http, cfg.node_url(1))
+                await log_in_lean(conn)
                 done += 1
 
-        started = time.monotonic()
-        await asyncio.gather(*(user() for _ in range(concurrency)))
-        return done / (time.monotonic() - started)
+    started = time.monotonic()
+    await asyncio.gather(*(user() for _ in range(concurrency)))
+    return done / (time.monotonic() - started)
 
 
 async def memory_per_session(cfg: ClusterConfig, token: str, sessions: int) -> tuple[int, float]:
@@ -230,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                 ratios[name].append(result.rps / bare)
         print("==> login throughput", flush=True)
         by_topology = {LAYOUTS[t].description: c for t, c in {"single": redis_cfg, **others}.items()}
-        logins = {name: asyncio.run(login_rate(cfg, args.login_seconds)) for name, cfg in by_topology.items()}
+        first_nodes = {name: c.node_url(1) for name, c in by_topology.items()}
+        logins = {name: asyncio.run(login_rate(url, args.login_seconds)) for name, url in first_nodes.items()}
         print(f"==> Redis memory over {args.sessions:,} sessions", flush=True)
         one, grown = asyncio.run(memory_per_session(redis_cfg, redis_token, args.sessions))
 

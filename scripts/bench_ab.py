@@ -25,7 +25,7 @@ from pathlib import Path
 
 from loadtest.report import markdown_table
 from node.routes import PATHS
-from scripts.bench import token_at, wrk
+from scripts.bench import login_rate, token_at, wrk
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
 from scripts.lab.reports import save, stamp
 from scripts.lab.serving import serving
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=4, help="of wrk per node per round (whole)")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--login-seconds", type=float, default=4.0, help="of logins per node per round")
     args = parser.parse_args(argv)
 
     with (
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         tokens = {key: asyncio.run(token_at(url)) for key, (url, _) in nodes.items()}
         rates: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
         cpu: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
+        logins: dict[str, list[float]] = {"before": [], "after": []}
+        login_cpu: dict[str, list[float]] = {"before": [], "after": []}
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
             for key, (url, pid) in nodes.items():
@@ -109,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
                 used = cpu_seconds(pid) - started
                 rates[key].append(result.rps)
                 cpu[key].append(used * 1e6 / (result.rps * args.seconds))
+            for side in logins:  # a login is the same code in both modes: redis mode's
+                url, pid = nodes["redis", side]
+                started = cpu_seconds(pid)
+                rate = asyncio.run(login_rate(url, args.login_seconds))
+                logins[side].append(rate)
+                login_cpu[side].append((cpu_seconds(pid) - started) * 1e3 / (rate * args.login_seconds))
 
     def median(values: list[float], fmt: str) -> str:
         return format(statistics.median(values), fmt)
@@ -123,6 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for mode in MODES
     ]
+    rows.append(
+        [
+            "whole logins (code, SMS read, login), redis mode: a second, and node cpu ms a login",
+            median(logins["before"], ",.0f"),
+            median(logins["after"], ",.0f"),
+            median(login_cpu["before"], ".2f"),
+            median(login_cpu["after"], ".2f"),
+        ]
+    )
     head = [
         "GET /user/me with a token, one node",
         "requests/s before",
@@ -132,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     how = (
         f"before: {args.before}; after: this checkout.  wrk -t2 -c{args.connections}, {args.seconds} s a "
-        f"node, {args.rounds} interleaved round(s), medians; the node's CPU from /proc."
+        f"node, {args.rounds} interleaved round(s), medians; the node's CPU from /proc; logins from 16 "
+        f"users, {args.login_seconds:g} s a node a round."
     )
     text = f"{how}\n\n{markdown_table(head, rows)}"
     save(f"bench-ab-{stamp()}", "make bench-ab", text, show=True)

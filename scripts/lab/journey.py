@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import aiohttp
 
 from node.routes import PATHS
+from scripts.lab.lean_http import LeanConnection
 
 _PHONES = itertools.count(secrets.randbelow(10**8))
 
@@ -94,3 +95,21 @@ async def walk_login(http: aiohttp.ClientSession, base: str, phone: str | None =
 async def log_in(http: aiohttp.ClientSession, base: str) -> str:
     """Log in a new user through ``base``; the token."""
     return (await walk_login(http, base)).token
+
+
+async def log_in_lean(conn: LeanConnection) -> str:
+    """The same login over a :class:`LeanConnection` (the login-rate
+    benchmark's client): code, SMS, login; the token."""
+    phone = new_phone()
+    steps: dict[str, tuple[int, Any]] = {}
+    steps["code"] = await conn.request("POST", f"{PATHS['user.code']}?phone={phone}")
+    if steps["code"][0] == 200:
+        steps["sms"] = await conn.request("GET", f"{PATHS['dev.sms.latest']}?phone={phone}")
+    if steps.get("sms", (0,))[0] == 200:
+        code = str(steps["sms"][1]["data"]["code"])
+        steps["login"] = await conn.request("POST", PATHS["user.login"], {"phone": phone, "code": code})
+    for name in ("code", "sms", "login"):
+        status, body = steps.get(name, (0, None))
+        if status != 200 or not body.get("success"):
+            raise LoginFailed(f"the login's {name} step was refused: {status} {body}")
+    return str(steps["login"][1]["data"])
