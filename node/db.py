@@ -44,29 +44,54 @@ def random_nick_name() -> str:
     return USER_NICK_NAME_PREFIX + "".join(random.choices(_NICK_ALPHABET, k=10))
 
 
-async def find_or_create_user(conn: pg.Bounded, phone: str) -> UserDTO:
-    """The user with this phone, created on first login; their row is held
-    (shared, or as its creator) until ``conn``'s transaction ends.
+# A login's whole Postgres step, one statement: the user of $1 (read under
+# a shared lock of their row, or created by this statement with the
+# nickname $2), their other sessions younger than $4 seconds (oldest
+# first; older rows go), and a session row for $3.
+_USER_AND_SESSION = """
+WITH found AS (SELECT id, nick_name, icon FROM tb_user WHERE phone = $1 FOR SHARE),
+created AS (
+    INSERT INTO tb_user (phone, nick_name) SELECT $1, $2 WHERE NOT EXISTS (SELECT FROM found)
+    ON CONFLICT (phone) DO NOTHING RETURNING id, nick_name, icon
+),
+usr AS (SELECT * FROM found UNION ALL SELECT * FROM created),
+fresh AS (SELECT now() - make_interval(secs => $4) AS since),
+pruned AS (
+    DELETE FROM tb_session
+    WHERE user_id = (SELECT id FROM usr) AND create_time < (SELECT since FROM fresh)
+),
+-- ON CONFLICT: a token made of the phone (MISTAKE=phone-token) is the
+-- same at every login; a random one never meets itself.
+added AS (INSERT INTO tb_session (sid, user_id) SELECT $3, id FROM usr ON CONFLICT (sid) DO NOTHING)
+SELECT id, nick_name, icon, ARRAY(
+    SELECT sid FROM tb_session
+    WHERE user_id = usr.id AND create_time >= (SELECT since FROM fresh) AND sid <> $3
+    ORDER BY tb_session.id
+) AS others
+FROM usr
+"""
+
+
+async def user_and_session(
+    conn: pg.Bounded, phone: str, sid: str, max_age: float
+) -> tuple[UserDTO, list[str]]:
+    """In ``conn``'s transaction: find or create the user of ``phone`` and
+    hold their row (shared, or as its creator) until the transaction ends;
+    record session ``sid``; their other sessions still young enough to be
+    alive, oldest first (older rows go).
 
     Race-safe without a lock of ours: two first logins for one phone on two
     nodes both reach the INSERT, the unique index lets one row in and holds
     the other INSERT until it is committed, and the loser (whose INSERT ...
-    DO NOTHING returns nothing) reads the winner's row in a new statement.
+    DO NOTHING returns nothing, so it adds no session) runs the statement
+    again, which finds the winner's row.
     """
-    select = "SELECT id, nick_name, icon FROM tb_user WHERE phone = $1 FOR SHARE"
-    row = await conn.fetchrow(select, phone)
-    if row is None:
-        row = await conn.fetchrow(
-            "INSERT INTO tb_user (phone, nick_name) VALUES ($1, $2) "
-            "ON CONFLICT (phone) DO NOTHING RETURNING id, nick_name, icon",
-            phone,
-            random_nick_name(),
-        )
-    if row is None:
-        row = await conn.fetchrow(select, phone)
-    if row is None:  # deleted between the INSERT and the SELECT
-        raise LookupError("the user vanished during login")
-    return UserDTO(id=row["id"], nick_name=row["nick_name"], icon=row["icon"])
+    for _ in range(2):
+        row = await conn.fetchrow(_USER_AND_SESSION, phone, random_nick_name(), sid, float(max_age))
+        if row is not None:
+            user = UserDTO(id=row["id"], nick_name=row["nick_name"], icon=row["icon"])
+            return user, list(row["others"])
+    raise LookupError("the user vanished during login")  # created, then deleted before we read it
 
 
 @contextlib.asynccontextmanager
@@ -89,27 +114,10 @@ async def new_session(
     Each statement, and the commit, is bounded (node.pg); the block's own
     work is not."""
     async with pg.connection(pool) as conn, conn.transaction():
-        # The row first: logout-all and a rename take the same lock before
-        # they touch tb_session, so none of them deadlock.
-        user = await find_or_create_user(conn, phone)
-        rows = await conn.fetch(
-            """
-            WITH fresh AS (SELECT now() - make_interval(secs => $3) AS since),
-            pruned AS (
-                DELETE FROM tb_session WHERE user_id = $1 AND create_time < (SELECT since FROM fresh)
-            ),
-            -- ON CONFLICT: a token made of the phone (MISTAKE=phone-token)
-            -- is the same at every login; a random one never meets itself.
-            added AS (INSERT INTO tb_session (sid, user_id) VALUES ($2, $1) ON CONFLICT (sid) DO NOTHING)
-            SELECT sid FROM tb_session
-            WHERE user_id = $1 AND create_time >= (SELECT since FROM fresh) AND sid <> $2
-            ORDER BY id
-            """,
-            user.id,
-            sid,
-            float(max_age),
-        )
-        yield user, [row["sid"] for row in rows]
+        # The row lock is the statement's first step: logout-all and a
+        # rename take the same lock before they touch tb_session, so none
+        # of them deadlock.
+        yield await user_and_session(conn, phone, sid, max_age)
 
 
 @contextlib.asynccontextmanager

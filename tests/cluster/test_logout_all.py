@@ -26,7 +26,7 @@ from tests.helpers import random_phone, wait_for
 
 # Every step is inside the login's transaction, which holds the user's row
 # from the moment it is read: a logout-all waits for the login to finish.
-STEPS = ("user found", "row written", "session stored", "code taken")
+STEPS = ("row written", "session stored", "code taken")
 
 
 @pytest.fixture
@@ -79,9 +79,7 @@ def pause_at(
 
         return paused
 
-    if step == "user found":
-        monkeypatch.setattr(db, "find_or_create_user", after(db.find_or_create_user))
-    elif step == "row written":
+    if step == "row written":
         real = db.new_session
 
         @contextlib.asynccontextmanager
@@ -144,7 +142,7 @@ async def test_a_rename_racing_a_login_reaches_the_new_session_too(
     phone = random_phone()
     first = await logged_in(client, phone)
     code = await code_for(client, phone)
-    reached, release = pause_at("user found", client, monkeypatch)
+    reached, release = pause_at("row written", client, monkeypatch)
     second = asyncio.create_task(login(client, phone, code))
     await asyncio.wait_for(reached.wait(), 10)
     rename = asyncio.create_task(
@@ -216,7 +214,7 @@ async def test_a_logout_all_that_failed_is_retried_to_the_same_end(
 @pytest.mark.parametrize(
     ("step", "error"),
     [
-        ("user found", PG_DOWN),
+        ("user and row", PG_DOWN),
         ("row written", PG_DOWN),
         ("session stored", REDIS_DOWN),
         ("code taken", REDIS_DOWN),
@@ -227,8 +225,8 @@ async def test_a_login_that_failed_for_a_store_leaves_no_session_and_the_code_st
 ) -> None:
     phone = random_phone()
     code = await code_for(client, phone)
-    if step == "user found":
-        monkeypatch.setattr(db, "find_or_create_user", failing(error))
+    if step == "user and row":
+        monkeypatch.setattr(db, "user_and_session", failing(error))
     elif step == "row written":
         monkeypatch.setattr(db, "new_session", failing_block(error))
     elif step == "session stored":

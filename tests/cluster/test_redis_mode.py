@@ -4,6 +4,7 @@ every Redis topology (one server, Sentinel, Redis Cluster)."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -145,13 +146,16 @@ async def test_simultaneous_first_logins_for_one_phone_create_one_user(
 
         async def first_login() -> UserDTO:
             async with bounded_pg.connection(pool) as conn, conn.transaction():
-                return await db.find_or_create_user(conn, phone)
+                user, _ = await db.user_and_session(conn, phone, secrets.token_hex(16), 60)
+                return user
 
         users = await asyncio.gather(*(first_login() for _ in range(12)))
     finally:
         await pool.close()
     assert len({u.id for u in users}) == 1
     assert await pg.fetchval("SELECT count(*) FROM tb_user WHERE phone = $1", phone) == 1
+    # Each login, the losers of the race included, recorded its one session.
+    assert await pg.fetchval("SELECT count(*) FROM tb_session WHERE user_id = $1", users[0].id) == 12
 
 
 async def test_nginx_strips_the_api_prefix_and_names_the_upstream(
