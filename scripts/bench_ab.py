@@ -26,7 +26,7 @@ from pathlib import Path
 from loadtest.report import markdown_table
 from node.routes import PATHS
 from scripts.bench import login_rate, token_at, wrk
-from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports
+from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, process_pid
 from scripts.lab.reports import save, stamp
 from scripts.lab.serving import serving
 from scripts.lab.throwaway import throwaway
@@ -100,18 +100,23 @@ def main(argv: list[str] | None = None) -> int:
         tokens = {key: asyncio.run(token_at(url)) for key, (url, _) in nodes.items()}
         rates: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
         cpu: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
+        redis_pid = process_pid(cfg, "redis")
+        redis_cpu: dict[str, list[float]] = {"before": [], "after": []}
         logins: dict[str, list[float]] = {"before": [], "after": []}
         login_cpu: dict[str, list[float]] = {"before": [], "after": []}
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
             for key, (url, pid) in nodes.items():
-                started = cpu_seconds(pid)
+                started, redis_started = cpu_seconds(pid), cpu_seconds(redis_pid)
                 result = wrk(
                     url + PATHS["user.me"], tokens[key], seconds=args.seconds, connections=args.connections
                 )
                 used = cpu_seconds(pid) - started
                 rates[key].append(result.rps)
                 cpu[key].append(used * 1e6 / (result.rps * args.seconds))
+                if key[0] == "redis":
+                    redis_used = cpu_seconds(redis_pid) - redis_started
+                    redis_cpu[key[1]].append(redis_used * 1e6 / (result.rps * args.seconds))
             for side in logins:  # a login is the same code in both modes: redis mode's
                 url, pid = nodes["redis", side]
                 started = cpu_seconds(pid)
@@ -132,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for mode in MODES
     ]
+    rows.append(
+        [
+            "redis mode: Redis's own cpu µs a request",
+            "",
+            "",
+            median(redis_cpu["before"], ".1f"),
+            median(redis_cpu["after"], ".1f"),
+        ]
+    )
     rows.append(
         [
             "whole logins (code, SMS read, login), redis mode: a second, and node cpu ms a login",

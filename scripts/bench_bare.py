@@ -9,15 +9,14 @@ floor a session read has on aiohttp.  `python -m scripts.bench_bare PORT [KIND]`
   ``authorization``, hash it (node/tokens.py: session_id), find the user in
   a dict, answer an orjson envelope with ``X-Node``, its headers built once;
 - ``redis``: the same read from Redis (``python -m scripts.bench_bare PORT
-  redis REDIS_URL``), through the node's own batch and script
-  (node/sessions/redis_io.py: TickBatch), with none of the node's rules,
-  counters or error handling.
+  redis REDIS_URL``), through the node's own batch and commands
+  (node/sessions/redis_io.py: TickBatch; HMGET and PEXPIRE), with none of
+  the node's rules, counters or error handling.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 
 import orjson
@@ -28,8 +27,7 @@ from redis.asyncio import Redis
 
 from node.models import UserDTO
 from node.sessions import LOGIN_USER_KEY
-from node.sessions.redis_io import BatchScript, RoundTrips, TickBatch
-from node.sessions.redis_scripts import load_session
+from node.sessions.redis_io import RoundTrips, TickBatch
 from node.tokens import session_id
 
 BODY = b'{"success": true, "data": {"id": 1, "nickName": "user_bare000000", "icon": ""}}'
@@ -40,7 +38,7 @@ _USERS = {session_id(TOKEN): USER.to_json()}
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _JSON_NODE = {**_JSON, "X-Node": "node1"}
 KINDS = ("bare", "middleware", "handler", "redis")
-_READ: web.AppKey[BatchScript] = web.AppKey("read")
+_BATCH: web.AppKey[TickBatch] = web.AppKey("batch")
 _IDLE_MS = 30 * 60 * 1000
 
 
@@ -67,15 +65,16 @@ async def read_redis_in_handler(request: web.Request) -> web.Response:
     found = None
     if token:
         key = LOGIN_USER_KEY + session_id(token)
-        found = await request.app[_READ](keys=[key], args=[int(time.time() * 1000), _IDLE_MS])
-    user = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found else None
+        read = ("HMGET", key, "id", "nickName", "icon", "exp")
+        found = (await request.app[_BATCH].commands(read, ("PEXPIRE", key, _IDLE_MS)))[0]
+    user = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found and found[0] else None
     return web.Response(body=orjson.dumps({"success": True, "data": user}), headers=_JSON_NODE)
 
 
 def on_redis(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with Redis.from_url(url, decode_responses=True) as redis:
-            app[_READ] = TickBatch(redis, RoundTrips()).script(load_session("hash", refresh=True))
+            app[_BATCH] = TickBatch(redis, RoundTrips())
             yield
 
     return ctx

@@ -78,6 +78,13 @@ class TickBatch:
         self._texts[sha] = text
         return BatchScript(self, sha)
 
+    def commands(self, *argvs: tuple[Arg, ...]) -> asyncio.Future[list[Any]]:
+        """Plain commands, run one after the other in the next batch; their
+        replies, in order (an error reply fails the whole call)."""
+        future = asyncio.get_running_loop().create_future()
+        self.queue(_Call(argvs, future))
+        return future
+
     def queue(self, call: _Call) -> None:
         self._waiting.append(call)
         if len(self._waiting) == 1 and not self._in_flight:
@@ -102,7 +109,7 @@ class TickBatch:
                 # Redis restarted and its scripts are gone.  Those refused
                 # did not run: load theirs and send them again, them only
                 # (a login's scripts count tries: none may run twice).
-                for sha in {batch[i].sha for i in lost}:
+                for sha in {sha for i in lost if (sha := batch[i].sha) is not None}:
                     await self._trips(self._redis.script_load(self._texts[sha]))
                 again = await self._execute([batch[i] for i in lost])
                 for i, result in zip(lost, again, strict=True):
@@ -129,28 +136,48 @@ class TickBatch:
             else:
                 call.future.set_result(result)
 
+    def _replies(self, batch: list[_Call], flat: list[Any]) -> list[Any]:
+        """Each call's reply, out of the batch's ``flat`` list: a script's
+        own; a call of plain commands, the list of theirs, or its first
+        error."""
+        results: list[Any] = []
+        at = 0
+        for call in batch:
+            if call.sha is not None:
+                results.append(flat[at])
+                at += 1
+                continue
+            replies = flat[at : at + len(call.argvs)]
+            at += len(call.argvs)
+            error = next((r for r in replies if isinstance(r, Exception)), None)
+            results.append(error if error is not None else replies)
+        return results
+
     async def _execute(self, batch: list[_Call]) -> list[Any]:
         if not self._own:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for call in batch:
                     # Not pipe.evalsha, which redis-py refuses on a Redis Cluster:
-                    # these scripts' keys share a slot, and go to its master.
-                    pipe.execute_command("EVALSHA", call.sha, len(call.keys), *call.keys, *call.args)
-                return list(await self._trips(pipe.execute(raise_on_error=False)))
-        packed = [call.packed() for call in batch]
+                    # a call's keys share a slot, and go to its master.
+                    for argv in call.argvs:
+                        pipe.execute_command(*argv)
+                return self._replies(batch, list(await self._trips(pipe.execute(raise_on_error=False))))
+        packed = b"".join([call.packed() for call in batch])
+        count = sum(len(call.argvs) for call in batch)
         # Once more on a connection error, as the client's own retry does: the
         # socket that died with a Redis restart or a failover; a fresh one works.
         for attempt in (1, 2):
             try:
-                return await self._trips(self._exchange(packed))
+                return self._replies(batch, await self._trips(self._exchange(packed, count)))
             except RedisConnectionError:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    async def _exchange(self, packed: list[bytes]) -> list[Any]:
-        """Send the ``packed`` commands and read their replies (errors as
-        values) within one socket_timeout; any failure closes the connection."""
+    async def _exchange(self, packed: bytes, count: int) -> list[Any]:
+        """Send the ``packed`` commands and read their ``count`` replies
+        (errors as values) within one socket_timeout; any failure closes
+        the connection."""
         if self._conn is None:
             self._conn = await self._redis.connection_pool.get_connection()  # type: ignore[union-attr]
         conn = self._conn
@@ -158,9 +185,9 @@ class TickBatch:
             async with asyncio.timeout(conn.socket_timeout):
                 if not conn.is_connected:
                     await conn.connect()
-                conn._writer.write(b"".join(packed))  # type: ignore[union-attr]
+                conn._writer.write(packed)  # type: ignore[union-attr]
                 await conn._writer.drain()  # type: ignore[union-attr]
-                replies = [await conn._parser.read_response() for _ in packed]  # type: ignore[union-attr]
+                replies = [await conn._parser.read_response() for _ in range(count)]  # type: ignore[union-attr]
         except TimeoutError:
             await conn.disconnect(nowait=True)
             raise RedisTimeoutError("Redis did not answer the batch in time") from None
@@ -189,44 +216,31 @@ class BatchScript:
     def __init__(self, batch: TickBatch, sha: str) -> None:
         self._batch = batch
         self.sha = sha
-        self._heads: dict[tuple[int, int], bytes] = {}
 
     def __call__(self, keys: list[str], args: Sequence[Arg]) -> asyncio.Future[Any]:
-        call = _Call(self, keys, args, asyncio.get_running_loop().create_future())
-        self._batch.queue(call)
-        return call.future
-
-    def head(self, keys: int, args: int) -> bytes:
-        """``EVALSHA sha numkeys`` for a call of this shape, in Redis's
-        protocol: made once per shape, not per call."""
-        head = self._heads.get((keys, args))
-        if head is None:
-            count = b"*%d\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n" % (3 + keys + args, self.sha.encode())
-            head = self._heads[keys, args] = count + _bulk(keys)
-        return head
+        future = asyncio.get_running_loop().create_future()
+        self._batch.queue(_Call((("EVALSHA", self.sha, len(keys), *keys, *args),), future, self.sha))
+        return future
 
 
 class _Call:
-    """One script waiting for its batch."""
+    """One request's commands waiting for their batch: a script (``sha``
+    given: one EVALSHA, whose reply is the call's), or plain commands."""
 
-    __slots__ = ("args", "future", "keys", "script")
+    __slots__ = ("argvs", "future", "sha")
 
     def __init__(
-        self, script: BatchScript, keys: list[str], args: Sequence[Arg], future: asyncio.Future[Any]
+        self, argvs: tuple[tuple[Arg, ...], ...], future: asyncio.Future[Any], sha: str | None = None
     ) -> None:
-        self.script, self.keys, self.args, self.future = script, keys, args, future
-
-    @property
-    def sha(self) -> str:
-        return self.script.sha
+        self.argvs, self.future, self.sha = argvs, future, sha
 
     def packed(self) -> bytes:
-        """``EVALSHA sha numkeys key... arg...`` in Redis's protocol (RESP),
-        by hand: redis-py's packer encodes each argument through its
-        Encoder, and `make bench`'s profile showed it costing more than the
-        reply's parsing."""
-        head = self.script.head(len(self.keys), len(self.args))
-        return head + b"".join([_bulk(value) for value in (*self.keys, *self.args)])
+        """The commands in Redis's protocol (RESP), by hand: redis-py's
+        packer encodes each argument through its Encoder, and `make bench`'s
+        profile showed it costing more than the reply's parsing."""
+        return b"".join(
+            [b"*%d\r\n%s" % (len(argv), b"".join([_bulk(v) for v in argv])) for argv in self.argvs]
+        )
 
 
 def _bulk(value: Arg) -> bytes:

@@ -124,44 +124,6 @@ end
 return 0
 """
 
-# How a session's user is read, by how it is stored: its fields and its
-# absolute expiry `exp` (a session from before absolute expiry existed has
-# none: idle TTL only).  As a hash, three fields come back; as one JSON
-# string (MISTAKE=json-string), the whole string, read and parsed whole.
-_READ_USER = {
-    "hash": """
-local f = redis.call('HMGET', KEYS[1], 'id', 'nickName', 'icon', 'exp')
-if not f[1] then return false end
-local user, exp = {f[1], f[2], f[3]}, tonumber(f[4])
-""",
-    "json": """
-local user = redis.call('GET', KEYS[1])
-if not user then return false end
-local exp = tonumber(cjson.decode(user).exp)
-""",
-}
-
-
-def load_session(stored_as: str, *, refresh: bool) -> str:
-    """KEYS: session.  ARGV: now, idle ttl.  Read the user and push the idle
-    TTL back, never past the absolute expiry: one round trip per request.
-    Without ``refresh`` (MISTAKE=no-refresh) the TTL stays as the login set
-    it, as a plain Redis key's does.  allow-oom: at maxmemory a session
-    still works (its refresh needs no memory)."""
-    touch = "redis.call('PEXPIRE', KEYS[1], left)" if refresh else "-- MISTAKE=no-refresh: the TTL stays"
-    return f"""#!lua flags=allow-oom
-{_READ_USER[stored_as].strip()}
-local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
-local left = math.min(ttl, (exp or (now + ttl)) - now)
-if left <= 0 then
-  redis.call('DEL', KEYS[1])
-  return false
-end
-{touch}
-return user
-"""
-
-
 # KEYS: session.  ARGV: ttl (ms), then field, value, ...  A new session,
 # its fields and its TTL in one step: it never exists without its TTL.
 SAVE_HASH = """

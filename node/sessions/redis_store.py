@@ -143,10 +143,7 @@ class RedisSessionStore(_OnRedis, SessionStore):
     def __init__(self, redis: RedisClient, policy: Policy, **kwargs: Any) -> None:
         super().__init__(redis, policy, **kwargs)
         self._as_json = policy.makes("json-string")
-        script = redis_scripts.load_session(
-            "json" if self._as_json else "hash", refresh=not policy.makes("no-refresh")
-        )
-        self._load_and_touch = self._batch.script(script)
+        self._refresh = not policy.makes("no-refresh")
         self._save_hash = self._batch.script(redis_scripts.SAVE_HASH)
         self._update_hash = self._batch.script(redis_scripts.UPDATE_HASH)
 
@@ -163,14 +160,40 @@ class RedisSessionStore(_OnRedis, SessionStore):
         await self._save_hash(keys=[key], args=[ttl, *fields, "exp", exp])
 
     async def load_user(self, session_id: str) -> UserDTO | None:
+        """Read the user and push the idle TTL back, in one round trip, as
+        two plain commands (a Lua script doing both took Redis three times
+        as long: docs/benchmark.md).  The TTL is pushed back before the
+        absolute expiry ``exp`` is known, so a session within a TTL of its
+        end gets a second trip that brings it back to ``exp``; one past it
+        is deleted.  A session's ``exp`` never changes (a key is written
+        once per login, with a new random id), so the read one is still
+        true then.  (With MISTAKE=phone-token a login writes the same key
+        again: a request racing it at the old session's very end may end
+        the new one.)  A session from before ``exp`` existed has idle TTL
+        only.  At maxmemory these still work: none of them needs memory."""
         key = LOGIN_USER_KEY + session_id
-        found = await self._load_and_touch(keys=[key], args=[self._now_ms(), ms(self.policy.login_user_ttl)])
-        if not found:
-            return None
+        ttl = ms(self.policy.login_user_ttl)
+        read = ("GET", key) if self._as_json else ("HMGET", key, "id", "nickName", "icon", "exp")
+        replies = await (
+            self._batch.commands(read, ("PEXPIRE", key, ttl)) if self._refresh else self._batch.commands(read)
+        )
+        found = replies[0]
         if self._as_json:
-            user = json.loads(found)
-            return UserDTO(id=int(user["id"]), nick_name=user["nickName"], icon=user.get("icon") or "")
-        uid, nick, icon = found
+            if found is None:
+                return None
+            stored = json.loads(found)
+            uid, nick, icon, exp = stored["id"], stored["nickName"], stored.get("icon"), stored.get("exp")
+        else:
+            uid, nick, icon, exp = found
+            if uid is None:
+                return None
+        if exp is not None:
+            left = int(exp) - self._now_ms()
+            if left <= 0:
+                await self._batch.commands(("DEL", key))
+                return None
+            if self._refresh and left < ttl:
+                await self._batch.commands(("PEXPIRE", key, left))
         return UserDTO(id=int(uid), nick_name=nick, icon=icon or "")
 
     async def update_user(self, session_ids: list[str], fields: dict[str, str]) -> int:

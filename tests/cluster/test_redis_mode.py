@@ -212,17 +212,23 @@ async def node_commands_during(
 
 
 @pytest.mark.one_server  # MONITOR watches one server
-async def test_an_authenticated_request_sends_redis_one_command_in_one_round_trip(
+async def test_an_authenticated_request_reads_its_session_and_pushes_its_ttl_back_in_one_round_trip(
     redis_cluster: ClusterConfig, http: aiohttp.ClientSession
 ) -> None:
     base = redis_cluster.node_url(1)
     token, _ = await log_in_via(http, base)
-    await call(http, "GET", base + PATHS["user.me"], token=token)  # connection and script warm
+    await call(http, "GET", base + PATHS["user.me"], token=token)  # connection warm
+
+    async def round_trips() -> int:
+        info = await call(http, "GET", base + PATHS["cluster.info"])
+        return int(info.body["data"]["stats"]["roundTrips"])
 
     for page in (PATHS["user.me"], "/shop/1"):
+        before = await round_trips()
         commands = await node_commands_during(
             redis_cluster, lambda page=page: call(http, "GET", base + page, token=token)
         )
-        assert commands == ["EVALSHA"], page
+        assert commands == ["HMGET", "PEXPIRE"], page
+        assert await round_trips() == before + 1, page
     # Without a token, a public page asks Redis nothing.
     assert await node_commands_during(redis_cluster, lambda: call(http, "GET", base + "/shop/1")) == []

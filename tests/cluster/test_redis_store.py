@@ -81,6 +81,24 @@ async def test_loading_a_session_pushes_its_ttl_back(client: RedisClient) -> Non
     assert await client.pttl(LOGIN_USER_KEY + sid) > 1_790_000
 
 
+async def test_near_its_max_age_a_read_leaves_the_session_no_longer_than_it_has_left(
+    client: RedisClient,
+) -> None:
+    store, sid = store_for(client, login_user_ttl=1800, session_max_age=60), session_id(new_token())
+    await store.save_user(sid, ALICE)
+    # The refresh pushes the TTL to 30 minutes first, then back to what is left.
+    assert await store.load_user(sid) == ALICE
+    assert 0 < await client.pttl(LOGIN_USER_KEY + sid) <= 60_000
+
+
+async def test_a_session_read_past_its_max_age_is_deleted(client: RedisClient) -> None:
+    store, sid = store_for(client), session_id(new_token())
+    await store.save_user(sid, ALICE)
+    await client.hset(LOGIN_USER_KEY + sid, "exp", 1)  # its end, long past
+    assert await store.load_user(sid) is None
+    assert await client.exists(LOGIN_USER_KEY + sid) == 0
+
+
 async def test_loading_an_unknown_session_creates_nothing(client: RedisClient) -> None:
     assert await store_for(client).load_user("missing") is None
     assert await client.exists(LOGIN_USER_KEY + "missing") == 0
