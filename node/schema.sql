@@ -51,11 +51,7 @@ CREATE INDEX IF NOT EXISTS tb_session_user ON tb_session (user_id, id);
 
 -- The simulated SMS gateway: every code "sent" is a row here.  It stands
 -- for the user's phone, outside the cluster, so every node reads the same.
--- UNLOGGED: a send commits without waiting for the disk (no WAL), and a
--- crash of Postgres empties the outbox, as a real gateway's lost message
--- would: the user asks again.  Waiting for the disk on every send was half
--- a login's commits (docs/benchmark.md).
-CREATE UNLOGGED TABLE IF NOT EXISTS sms_outbox (
+CREATE TABLE IF NOT EXISTS sms_outbox (
     id      bigserial PRIMARY KEY,
     phone   varchar(11) NOT NULL,
     code    varchar(6)  NOT NULL,
@@ -64,15 +60,6 @@ CREATE UNLOGGED TABLE IF NOT EXISTS sms_outbox (
     sent_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS sms_outbox_phone ON sms_outbox (phone, id DESC);
--- An outbox made before it was UNLOGGED becomes so, once (ALTER TABLE
--- locks the table: not at every start).
-DO $$
-BEGIN
-    IF (SELECT relpersistence FROM pg_class WHERE oid = 'sms_outbox'::regclass) = 'p' THEN
-        ALTER TABLE sms_outbox SET UNLOGGED;
-    END IF;
-END
-$$;
 
 -- The course's read API (docs/frontend.md): what its pages show besides the
 -- login.  Columns added to a table made before them come as ALTER ... ADD
