@@ -263,8 +263,11 @@ class Lesson:
                 for command in writes:
                     self.show(f"  {shortened(command)}  ({len(command.encode())} B)")
                 self.show(self.t("rename_bytes", bytes=sum(len(c.encode()) for c in writes)))
-                whole = any(c.startswith("SET ") and '"exp"' in c for c in writes)
-                alone = any(c.startswith("HSET ") and "exp" not in c for c in writes)
+                # The mistake reads the value and writes it back whole; the
+                # fix writes the one field.
+                names = [c.split(" ", 1)[0] for c in writes]
+                whole = names == ["GET", "SET"] and '"exp"' in writes[1]
+                alone = names == ["HSET"] and "exp" not in writes[0]
                 if (mistake and not whole) or (not mistake and not alone):
                     raise NotShown(f"the rename's writes were not as the format makes them: {writes}")
             self.show(self.t("usage", **usage))

@@ -27,9 +27,11 @@ async def described(redis: RedisClient, keys: list[str]) -> str:
 
 async def writes_to(redis: RedisClient, key: str, action: Awaitable[None]) -> list[str]:
     """The commands that write ``key`` (HSET, SET) or read it for a
-    rewrite (GET from a client, not from a script) while ``action`` runs,
-    as Redis's MONITOR saw them."""
+    rewrite (a GET before a write) while ``action`` runs, as Redis's
+    MONITOR saw them.  A GET its client follows with a PEXPIRE of the key
+    is the request's own session read (the refresh), not the rewrite's."""
     seen: list[str] = []
+    reads: dict[tuple[str, str], str] = {}  # by client: a GET not yet told apart
     # A connection of its own: MONITOR takes it over until it closes.
     async with redis.monitor() as monitor:  # type: ignore[union-attr]
 
@@ -37,12 +39,18 @@ async def writes_to(redis: RedisClient, key: str, action: Awaitable[None]) -> li
             async for entry in monitor.listen():
                 command = entry["command"]
                 name, _, rest = command.partition(" ")
+                name = name.upper()
+                client = (entry["client_address"], entry["client_port"])
                 if not rest.startswith(key):
                     continue
-                if name.upper() in ("HSET", "SET") or (
-                    name.upper() == "GET" and entry["client_type"] != "lua"
-                ):
-                    seen.append(f"{name.upper()} {rest}")
+                if name == "GET" and entry["client_type"] != "lua":
+                    reads[client] = f"{name} {rest}"
+                elif name == "PEXPIRE":
+                    reads.pop(client, None)
+                elif name in ("HSET", "SET"):  # a script's too: the hash's rename is one
+                    seen.extend(reads.values())
+                    reads.clear()
+                    seen.append(f"{name} {rest}")
 
         listener = asyncio.ensure_future(listen())
         try:
