@@ -10,7 +10,7 @@ floor a session read has on aiohttp.  `python -m scripts.bench_bare PORT [KIND]`
   a dict, answer an orjson envelope with ``X-Node``, its headers built once;
 - ``redis``: the same read from Redis (``python -m scripts.bench_bare PORT
   redis REDIS_URL``), through the node's own batch and commands
-  (node/sessions/redis_io.py: TickBatch; HMGET and PEXPIRE), with none of
+  (node/sessions/redis_io.py: TickBatch, OnKey; HMGET and PEXPIRE), with none of
   the node's rules, counters or error handling.
 """
 
@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 
 from node.models import UserDTO
 from node.sessions import LOGIN_USER_KEY
-from node.sessions.redis_io import RoundTrips, TickBatch
+from node.sessions.redis_io import OnKey, RoundTrips, TickBatch
 from node.tokens import session_id
 
 BODY = b'{"success": true, "data": {"id": 1, "nickName": "user_bare000000", "icon": ""}}'
@@ -39,7 +39,7 @@ _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _JSON_NODE = {**_JSON, "X-Node": "node1"}
 KINDS = ("bare", "middleware", "handler", "redis")
 _BATCH: web.AppKey[TickBatch] = web.AppKey("batch")
-_IDLE_MS = 30 * 60 * 1000
+_READ = OnKey(("HMGET", "id", "nickName", "icon", "exp"), ("PEXPIRE", 30 * 60 * 1000))
 
 
 async def handler(request: web.Request) -> web.Response:
@@ -64,9 +64,7 @@ async def read_redis_in_handler(request: web.Request) -> web.Response:
     token = request.headers.get("authorization")
     found = None
     if token:
-        key = LOGIN_USER_KEY + session_id(token)
-        read = ("HMGET", key, "id", "nickName", "icon", "exp")
-        found = (await request.app[_BATCH].commands(read, ("PEXPIRE", key, _IDLE_MS)))[0]
+        found = (await request.app[_BATCH].on_key(_READ, LOGIN_USER_KEY + session_id(token)))[0]
     user = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found and found[0] else None
     return web.Response(body=orjson.dumps({"success": True, "data": user}), headers=_JSON_NODE)
 

@@ -24,7 +24,7 @@ from .keys import (
     phone_tag,
 )
 from .policy import MINUTE_MS, Attempt, Policy, Refusal
-from .redis_io import RoundTrips, TickBatch, ms
+from .redis_io import OnKey, RoundTrips, TickBatch, ms
 
 
 class _OnRedis:
@@ -144,6 +144,9 @@ class RedisSessionStore(_OnRedis, SessionStore):
         super().__init__(redis, policy, **kwargs)
         self._as_json = policy.makes("json-string")
         self._refresh = not policy.makes("no-refresh")
+        self._idle_ms = ms(policy.login_user_ttl)
+        read = ("GET",) if self._as_json else ("HMGET", "id", "nickName", "icon", "exp")
+        self._read = OnKey(read, ("PEXPIRE", self._idle_ms)) if self._refresh else OnKey(read)
         self._save_hash = self._batch.script(redis_scripts.SAVE_HASH)
         self._update_hash = self._batch.script(redis_scripts.UPDATE_HASH)
 
@@ -172,12 +175,7 @@ class RedisSessionStore(_OnRedis, SessionStore):
         the new one.)  A session from before ``exp`` existed has idle TTL
         only.  At maxmemory these still work: none of them needs memory."""
         key = LOGIN_USER_KEY + session_id
-        ttl = ms(self.policy.login_user_ttl)
-        read = ("GET", key) if self._as_json else ("HMGET", key, "id", "nickName", "icon", "exp")
-        replies = await (
-            self._batch.commands(read, ("PEXPIRE", key, ttl)) if self._refresh else self._batch.commands(read)
-        )
-        found = replies[0]
+        found = (await self._batch.on_key(self._read, key))[0]
         if self._as_json:
             if found is None:
                 return None
@@ -192,7 +190,7 @@ class RedisSessionStore(_OnRedis, SessionStore):
             if left <= 0:
                 await self._batch.commands(("DEL", key))
                 return None
-            if self._refresh and left < ttl:
+            if self._refresh and left < self._idle_ms:
                 await self._batch.commands(("PEXPIRE", key, left))
         return UserDTO(id=int(uid), nick_name=nick, icon=icon or "")
 

@@ -88,10 +88,13 @@ def test_make_bench_runs_and_prints_its_table() -> None:
 
 
 def test_make_bench_ab_measures_the_node_of_a_commit_beside_this_one() -> None:
-    out = make("bench-ab", "BEFORE=HEAD", "BENCH_AB_ARGS=--rounds 1 --seconds 1")
+    out = make("bench-ab", "BEFORE=HEAD", "BENCH_AB_ARGS=--rounds 1 --seconds 1 --login-seconds 1")
     for mode in ("memory", "redis"):
         # requests/s and CPU µs a request, before and after, all measured
         assert re.search(rf"^\| {mode} mode \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \|$", out, re.M), mode
+    redis_cpu = r"^\| redis mode: Redis's own cpu µs a request \|  \|  \| [\d.]+ \| [\d.]+ \|$"
+    assert re.search(redis_cpu, out, re.M)
+    assert re.search(r"^\| whole logins .* \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \|$", out, re.M)
     assert re.search(r"saved reports/bench-ab-[\d-]+\.md", out)
     # Its worktree is gone with it.
     worktrees = subprocess.run(
