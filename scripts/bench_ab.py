@@ -27,6 +27,7 @@ from loadtest.report import markdown_table
 from node.routes import PATHS
 from scripts.bench import login_rate, token_at, wrk
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, process_pid
+from scripts.cluster.redis_topology import LAYOUTS
 from scripts.lab.reports import save, stamp
 from scripts.lab.serving import serving
 from scripts.lab.throwaway import throwaway
@@ -85,11 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=4, help="of wrk per node per round (whole)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--login-seconds", type=float, default=4.0, help="of logins per node per round")
+    parser.add_argument("--topology", choices=sorted(LAYOUTS), default="single", help="Redis's")
     args = parser.parse_args(argv)
 
     with (
         worktree(args.before) as before,
-        throwaway("redis", nodes=1, name="bench-ab") as cfg,
+        throwaway("redis", nodes=1, name="bench-ab", redis_topology=args.topology) as cfg,
         contextlib.ExitStack() as stack,
     ):
         nodes = {
@@ -100,21 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         tokens = {key: asyncio.run(token_at(url)) for key, (url, _) in nodes.items()}
         rates: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
         cpu: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
-        redis_pid = process_pid(cfg, "redis")
+        # Redis's CPU on one server; another topology's is spread over several.
+        redis_pid = process_pid(cfg, "redis") if args.topology == "single" else 0
         redis_cpu: dict[str, list[float]] = {"before": [], "after": []}
         logins: dict[str, list[float]] = {"before": [], "after": []}
         login_cpu: dict[str, list[float]] = {"before": [], "after": []}
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
             for key, (url, pid) in nodes.items():
-                started, redis_started = cpu_seconds(pid), cpu_seconds(redis_pid)
+                started, redis_started = cpu_seconds(pid), cpu_seconds(redis_pid) if redis_pid else 0.0
                 result = wrk(
                     url + PATHS["user.me"], tokens[key], seconds=args.seconds, connections=args.connections
                 )
                 used = cpu_seconds(pid) - started
                 rates[key].append(result.rps)
                 cpu[key].append(used * 1e6 / (result.rps * args.seconds))
-                if key[0] == "redis":
+                if key[0] == "redis" and redis_pid:
                     redis_used = cpu_seconds(redis_pid) - redis_started
                     redis_cpu[key[1]].append(redis_used * 1e6 / (result.rps * args.seconds))
             for side in logins:  # a login is the same code in both modes: redis mode's
@@ -137,15 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for mode in MODES
     ]
-    rows.append(
-        [
-            "redis mode: Redis's own cpu µs a request",
-            "",
-            "",
-            median(redis_cpu["before"], ".1f"),
-            median(redis_cpu["after"], ".1f"),
-        ]
-    )
+    if redis_pid:
+        redis_before, redis_after = (median(redis_cpu[side], ".1f") for side in ("before", "after"))
+        rows.append(["redis mode: Redis's own cpu µs a request", "", "", redis_before, redis_after])
     rows.append(
         [
             "whole logins (code, SMS read, login), redis mode: a second, and node cpu ms a login",
@@ -163,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         "after",
     ]
     how = (
-        f"before: {args.before}; after: this checkout.  wrk -t2 -c{args.connections}, {args.seconds} s a "
+        f"before: {args.before}; after: this checkout; Redis on {LAYOUTS[args.topology].description}.  "
+        f"wrk -t2 -c{args.connections}, {args.seconds} s a "
         f"node, {args.rounds} interleaved round(s), medians; the node's CPU from /proc; logins from 16 "
         f"users, {args.login_seconds:g} s a node a round."
     )

@@ -73,6 +73,13 @@ class TickBatch:
         self._own = isinstance(redis, Redis)  # not a RedisCluster
         self._conn: AbstractConnection | None = None
 
+    @property
+    def pipelined(self) -> bool:
+        """Whether batches go through redis-py's cluster pipeline (a Redis
+        Cluster), where each command costs Python more than on our own
+        connection."""
+        return not self._own
+
     def script(self, text: str) -> BatchScript:
         sha = hashlib.sha1(text.encode()).hexdigest()
         self._texts[sha] = text

@@ -73,12 +73,18 @@ async def test_a_session_is_a_hash_of_strings_under_the_tokens_sha256(client: Re
     assert 1_790_000 < await client.pttl(key) <= 1_800_000
 
 
-async def test_loading_a_session_pushes_its_ttl_back(client: RedisClient) -> None:
-    store, sid = store_for(client), session_id(new_token())
+@pytest.mark.parametrize(
+    "mistakes", [(), ("json-string",), ("no-refresh",), ("json-string", "no-refresh")], ids=str
+)
+async def test_loading_a_session_pushes_its_ttl_back_unless_the_mistake_says_not(
+    client: RedisClient, mistakes: tuple[str, ...]
+) -> None:
+    store, sid = RedisSessionStore(client, Policy(mistakes=mistakes)), session_id(new_token())
     await store.save_user(sid, ALICE)
     await client.pexpire(LOGIN_USER_KEY + sid, 5_000)
     assert await store.load_user(sid) == ALICE
-    assert await client.pttl(LOGIN_USER_KEY + sid) > 1_790_000
+    ttl = await client.pttl(LOGIN_USER_KEY + sid)
+    assert 0 < ttl <= 5_000 if "no-refresh" in mistakes else ttl > 1_790_000
 
 
 async def test_near_its_max_age_a_read_leaves_the_session_no_longer_than_it_has_left(
