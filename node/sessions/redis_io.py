@@ -1,6 +1,6 @@
 """How the Redis backends go to Redis: every call through one wrapper, and
-the scripts on a request's path (its session read, a login's rules) as
-one batch for all the requests that arrive while Redis answers."""
+the commands and scripts on a request's path (its session read, a login's
+rules) as one batch for all the requests that arrive while Redis answers."""
 
 from __future__ import annotations
 
@@ -43,8 +43,9 @@ class RoundTrips:
 
 
 class TickBatch:
-    """The scripts of every request that arrives while Redis answers the
-    previous ones, sent as one batch: one write and one read for all.
+    """The commands and scripts of every request that arrives while Redis
+    answers the previous ones, sent as one batch: one write and one read
+    for all.
 
     One batch is in flight at a time; what arrives meanwhile waits for it
     and goes next, all together, so the busier the node the larger the

@@ -125,21 +125,18 @@ return 0
 """
 
 
-def read_session(stored_as: str, *, refresh: bool) -> str:
-    """KEYS: session.  ARGV: idle ttl (ms).  A session's read and its TTL
+def read_session(read: tuple[str, ...], *, refresh: bool) -> str:
+    """KEYS: session.  ARGV: idle ttl (ms).  The session's ``read`` (a
+    command's words but its key: ``("HMGET", "id", ...)``) and its TTL
     pushed back (without ``refresh``, MISTAKE=no-refresh, the read alone),
     as one command: the store sends it on a Redis Cluster, where redis-py's
     cluster pipeline costs more a command than the script costs Redis.
     Elsewhere the store sends the two commands themselves.  Answers the
     read's reply.  allow-oom: at maxmemory a session still works."""
-    read = (
-        "redis.call('GET', KEYS[1])"
-        if stored_as == "json"
-        else ("redis.call('HMGET', KEYS[1], 'id', 'nickName', 'icon', 'exp')")
-    )
+    args = ", ".join(["KEYS[1]", *(f"'{word}'" for word in read[1:])])
     touch = "redis.call('PEXPIRE', KEYS[1], ARGV[1])" if refresh else "-- MISTAKE=no-refresh: the TTL stays"
     return f"""#!lua flags=allow-oom
-local found = {read}
+local found = redis.call('{read[0]}', {args})
 {touch}
 return found
 """

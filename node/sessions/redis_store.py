@@ -150,9 +150,7 @@ class RedisSessionStore(_OnRedis, SessionStore):
         # On a Redis Cluster, one script instead: `make bench-ab` measured the
         # two commands through redis-py's cluster pipeline 48 % dearer a request.
         self._read_script = (
-            self._batch.script(
-                redis_scripts.read_session("json" if self._as_json else "hash", refresh=self._refresh)
-            )
+            self._batch.script(redis_scripts.read_session(read, refresh=self._refresh))
             if self._batch.pipelined
             else None
         )
