@@ -77,12 +77,11 @@ async def login_state_ctx(app: web.Application) -> AsyncIterator[None]:
     store: SessionStore
     data: TTLDict | None = None
     if settings.session_store == "redis":
-        # One count and one batch for both: the round trips of a request,
-        # and a login's scripts sent with the session reads around them.
-        trips = RoundTrips()
-        batch = TickBatch(app[REDIS], trips)
-        guard = RedisLoginGuard(app[REDIS], policy, trips=trips, batch=batch)
-        store = RedisSessionStore(app[REDIS], policy, trips=trips, batch=batch)
+        # One batch, and its count of round trips, for both: a login's
+        # scripts go with the session reads around them.
+        batch = TickBatch(app[REDIS], RoundTrips())
+        guard = RedisLoginGuard(app[REDIS], policy, batch=batch)
+        store = RedisSessionStore(app[REDIS], policy, batch=batch)
     else:
         if settings.session_store == "replicated":
             data = app[REPLICA] = ReplicatedDict(

@@ -125,23 +125,6 @@ return 0
 """
 
 
-def read_session(read: tuple[str, ...], *, refresh: bool) -> str:
-    """KEYS: session.  ARGV: idle ttl (ms).  The session's ``read`` (a
-    command's words but its key: ``("HMGET", "id", ...)``) and its TTL
-    pushed back (without ``refresh``, MISTAKE=no-refresh, the read alone),
-    as one command: the store sends it on a Redis Cluster, where redis-py's
-    cluster pipeline costs more a command than the script costs Redis.
-    Elsewhere the store sends the two commands themselves.  Answers the
-    read's reply.  allow-oom: at maxmemory a session still works."""
-    args = ", ".join(["KEYS[1]", *(f"'{word}'" for word in read[1:])])
-    touch = "redis.call('PEXPIRE', KEYS[1], ARGV[1])" if refresh else "-- MISTAKE=no-refresh: the TTL stays"
-    return f"""#!lua flags=allow-oom
-local found = redis.call('{read[0]}', {args})
-{touch}
-return found
-"""
-
-
 # KEYS: session.  ARGV: ttl (ms), then field, value, ...  A new session,
 # its fields and its TTL in one step: it never exists without its TTL.
 SAVE_HASH = """

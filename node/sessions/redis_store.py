@@ -28,9 +28,9 @@ from .redis_io import OnKey, RoundTrips, TickBatch, ms
 
 
 class _OnRedis:
-    """A backend handed a ready client; ``trips`` and ``batch`` shared by a
-    node's two, so that a login's scripts and the session reads of the
-    requests around it go to Redis together."""
+    """A backend handed a ready client; ``batch`` (and its count of round
+    trips) shared by a node's two, so that a login's scripts and the
+    session reads of the requests around it go to Redis together."""
 
     def __init__(
         self,
@@ -38,13 +38,12 @@ class _OnRedis:
         policy: Policy,
         *,
         clock: Callable[[], float] = time.time,
-        trips: RoundTrips | None = None,
         batch: TickBatch | None = None,
     ) -> None:
         super().__init__(policy, clock=clock)  # type: ignore[call-arg]  # the backend's interface
         self._redis = redis
-        self._trips = trips or RoundTrips()
-        self._batch = batch or TickBatch(redis, self._trips)
+        self._batch = batch or TickBatch(redis, RoundTrips())
+        self._trips = self._batch.trips
 
 
 class RedisLoginGuard(_OnRedis, LoginGuard):
@@ -147,13 +146,6 @@ class RedisSessionStore(_OnRedis, SessionStore):
         self._idle_ms = ms(policy.login_user_ttl)
         read = ("GET",) if self._as_json else ("HMGET", "id", "nickName", "icon", "exp")
         self._read = OnKey(read, ("PEXPIRE", self._idle_ms)) if self._refresh else OnKey(read)
-        # On a Redis Cluster, one script instead: `make bench-ab` measured the
-        # two commands through redis-py's cluster pipeline 48 % dearer a request.
-        self._read_script = (
-            self._batch.script(redis_scripts.read_session(read, refresh=self._refresh))
-            if self._batch.pipelined
-            else None
-        )
         self._save_hash = self._batch.script(redis_scripts.SAVE_HASH)
         self._update_hash = self._batch.script(redis_scripts.UPDATE_HASH)
 
@@ -172,8 +164,8 @@ class RedisSessionStore(_OnRedis, SessionStore):
     async def load_user(self, session_id: str) -> UserDTO | None:
         """Read the user and push the idle TTL back, in one round trip, as
         two plain commands (a Lua script doing both took Redis three times
-        as long: docs/benchmark.md; on a Redis Cluster, a script all the
-        same).  The TTL is pushed back before the
+        as long: docs/benchmark.md; a Redis Cluster gets them as one script,
+        redis_io.OnKey).  The TTL is pushed back before the
         absolute expiry ``exp`` is known, so a session within a TTL of its
         end gets a second trip that brings it back to ``exp``; one past it
         is deleted.  A session's ``exp`` never changes (a key is written
@@ -183,10 +175,7 @@ class RedisSessionStore(_OnRedis, SessionStore):
         the new one.)  A session from before ``exp`` existed has idle TTL
         only.  At maxmemory these still work: none of them needs memory."""
         key = LOGIN_USER_KEY + session_id
-        if self._read_script is not None:
-            found = await self._read_script(keys=[key], args=[self._idle_ms])
-        else:
-            found = (await self._batch.on_key(self._read, key))[0]
+        found = (await self._batch.on_key(self._read, key))[0]
         if self._as_json:
             if found is None:
                 return None
