@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 import aiohttp
 
@@ -78,18 +80,33 @@ class Login:
         return str(self.steps["login"].body["data"])
 
 
-async def walk_login(http: aiohttp.ClientSession, base: str, phone: str | None = None) -> Login:
-    """Send a code, read it from the phone, log in with it, all through
-    ``base`` (a node, or nginx's /api); each step's answer kept."""
-    login = Login(phone or new_phone())
-    login.steps["code"] = await send_code(http, base, login.phone)
+# One request of a login: (method, path and query, JSON body or None).
+Ask = Callable[[str, str, Any], Awaitable[Step]]
+
+
+async def _walk(ask: Ask, phone: str) -> Login:
+    """Send a code, read it from the phone, log in with it; each step's
+    answer kept, stopping at the first refused one."""
+    login, query = Login(phone), f"?phone={quote(phone)}"
+    login.steps["code"] = await ask("POST", PATHS["user.code"] + query, None)
     if login.steps["code"].status != 200:
         return login
-    login.steps["sms"] = sms = await read_sms(http, base, login.phone)
+    login.steps["sms"] = sms = await ask("GET", PATHS["dev.sms.latest"] + query, None)
     if sms.status != 200:
         return login
-    login.steps["login"] = await submit_code(http, base, login.phone, str(sms.body["data"]["code"]))
+    code = str(sms.body["data"]["code"])
+    login.steps["login"] = await ask("POST", PATHS["user.login"], {"phone": phone, "code": code})
     return login
+
+
+async def walk_login(http: aiohttp.ClientSession, base: str, phone: str | None = None) -> Login:
+    """A login through ``base`` (a node, or nginx's /api), each step's
+    answer kept."""
+
+    async def ask(method: str, target: str, body: Any) -> Step:
+        return await call(http, method, base + target, json=body)
+
+    return await _walk(ask, phone or new_phone())
 
 
 async def log_in(http: aiohttp.ClientSession, base: str) -> str:
@@ -99,17 +116,10 @@ async def log_in(http: aiohttp.ClientSession, base: str) -> str:
 
 async def log_in_lean(conn: LeanConnection) -> str:
     """The same login over a :class:`LeanConnection` (the login-rate
-    benchmark's client): code, SMS, login; the token."""
-    phone = new_phone()
-    steps: dict[str, tuple[int, Any]] = {}
-    steps["code"] = await conn.request("POST", f"{PATHS['user.code']}?phone={phone}")
-    if steps["code"][0] == 200:
-        steps["sms"] = await conn.request("GET", f"{PATHS['dev.sms.latest']}?phone={phone}")
-    if steps.get("sms", (0,))[0] == 200:
-        code = str(steps["sms"][1]["data"]["code"])
-        steps["login"] = await conn.request("POST", PATHS["user.login"], {"phone": phone, "code": code})
-    for name in ("code", "sms", "login"):
-        status, body = steps.get(name, (0, None))
-        if status != 200 or not body.get("success"):
-            raise LoginFailed(f"the login's {name} step was refused: {status} {body}")
-    return str(steps["login"][1]["data"])
+    benchmark's client); the token."""
+
+    async def ask(method: str, target: str, body: Any) -> Step:
+        status, answer = await conn.request(method, target, body)
+        return Step(status, answer, "")
+
+    return (await _walk(ask, new_phone())).token
