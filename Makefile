@@ -12,7 +12,7 @@ CLUSTER := $(PY) -m scripts.cluster
 
 .DEFAULT_GOAL := help
 .PHONY: help settings setup setup-dev up try down status logs stop-node start-node restart rolling-restart clean
-.PHONY: lint test chaos demo lesson loadtest loadtest-ui loadtest-compare compare bench bench-ab failover
+.PHONY: lint test chaos demo lesson loadtest loadtest-ui loadtest-compare compare bench bench-ab bench-instr failover
 
 # A description fits in 100 columns beside the longest name (tests/unit/test_makefile.py).
 help: ## this list
@@ -101,6 +101,9 @@ compare: setup-dev ## every strategy through the same load, node2 killed mid-run
 
 bench: setup-dev ## wrk on GET /user/me by mode, hop, Redis topology; logins/s; bytes a session
 	@$(PY) -m scripts.bench $(BENCH_ARGS)
+
+bench-instr: setup-dev ## instructions a request and a login (callgrind): floors, node; BEFORE= adds a commit's node
+	@$(PY) -m scripts.bench_instr $(if $(BEFORE),--before $(BEFORE)) $(BENCH_INSTR_ARGS)
 
 bench-ab: setup-dev ## one change: this checkout's node beside BEFORE's, CPU µs a request
 	@$(PY) -m scripts.bench_ab --before $(or $(BEFORE),$(error set BEFORE, e.g. make bench-ab BEFORE=HEAD~1)) \

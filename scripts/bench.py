@@ -14,7 +14,8 @@ session and pushes its TTL back:
   its round (the machine is shared: ratios, not absolute rates, are the
   figures that hold), medians over the rounds;
 - login throughput: code + SMS + login a second, Postgres included, per
-  Redis topology;
+  Redis topology, and just before them the least a login does
+  (scripts/bench_floors.py) on the same Redis and Postgres;
 - Redis memory per session: MEMORY USAGE of one session, and the growth of
   used_memory over many sessions written the way logins write them.
 
@@ -60,6 +61,7 @@ class Wrk:
     rps: float
     p50_ms: float
     p99_ms: float
+    requests: int  # answered in the run
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -78,7 +80,8 @@ def wrk(url: str, token: str | None, *, seconds: float, connections: int) -> Wrk
         return float(value) * _UNITS[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return Wrk(rps, latency("50"), latency("99"))
+    requests = int(re.search(r"^\s*(\d+) requests in", out, re.M).group(1))  # type: ignore[union-attr]
+    return Wrk(rps, latency("50"), latency("99"), requests)
 
 
 @contextlib.contextmanager
@@ -120,6 +123,13 @@ async def save_floor_session(cfg: ClusterConfig) -> None:
 async def login_rate(url: str, seconds: float, concurrency: int = 16) -> float:
     """Whole logins (code, SMS read, login) a second through ``url`` (a
     node), from ``concurrency`` users on a keep-alive connection each."""
+    done, elapsed = await logins_in(url, seconds, concurrency)
+    return done / elapsed
+
+
+async def logins_in(url: str, seconds: float, concurrency: int = 16) -> tuple[int, float]:
+    """The whole logins done through ``url`` in about ``seconds``, and the
+    seconds they took, as :func:`login_rate` counts them."""
     done = 0
     deadline = time.monotonic() + seconds
 
@@ -132,7 +142,7 @@ async def login_rate(url: str, seconds: float, concurrency: int = 16) -> float:
 
     started = time.monotonic()
     await asyncio.gather(*(user() for _ in range(concurrency)))
-    return done / (time.monotonic() - started)
+    return done, time.monotonic() - started
 
 
 async def memory_per_session(cfg: ClusterConfig, token: str, sessions: int) -> tuple[int, float]:
@@ -185,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         bare_server("middleware") as middleware_url,
         bare_server("handler") as handler_floor_url,
         bare_server("redis", redis_cfg.effective_redis_url()) as redis_floor_url,
+        bare_server("raw-redis", redis_cfg.effective_redis_url()) as raw_floor_url,
+        bare_server(
+            "login", redis_cfg.effective_redis_url(), redis_cfg.effective_database_url()
+        ) as login_floor,
     ):
         asyncio.run(save_floor_session(redis_cfg))
         others = {
@@ -206,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "the least a Redis session read does, in the handler (scripts/bench_bare.py: redis)": (
                 redis_floor_url,
+                FLOOR_TOKEN,
+            ),
+            "the same without redis-py: one connection, hiredis (scripts/bench_floors.py: RawRedis)": (
+                raw_floor_url,
                 FLOOR_TOKEN,
             ),
             "memory mode, one node": (memory_cfg.node_url(1) + me, memory_token),
@@ -233,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         print("==> login throughput", flush=True)
         by_topology = {LAYOUTS[t].description: c for t, c in {"single": redis_cfg, **others}.items()}
         first_nodes = {name: c.node_url(1) for name, c in by_topology.items()}
+        # The floor just before the node on the same Redis and Postgres.
+        login_floor_rate = asyncio.run(login_rate(login_floor.removesuffix(me), args.login_seconds))
         logins = {name: asyncio.run(login_rate(url, args.login_seconds)) for name, url in first_nodes.items()}
         print(f"==> Redis memory over {args.sessions:,} sessions", flush=True)
         one, grown = asyncio.run(memory_per_session(redis_cfg, redis_token, args.sessions))
@@ -248,7 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, runs in results.items()
     ]
     table = markdown_table(["GET /user/me with a token", "requests/s", "p50 ms", "p99 ms", "× bare"], rows)
-    login_rows = "".join(
+    login_rows = (
+        "| logins a second, the least a login does on one Redis server "
+        f"(scripts/bench_floors.py: login_routes; 16 clients, one process) | {login_floor_rate:,.0f} |\n"
+    ) + "".join(
         f"| logins a second, Redis on {name} (code, SMS read, login; Postgres included; "
         f"16 clients, one node) | {rate:,.0f} |\n"
         for name, rate in logins.items()

@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from loadtest.report import markdown_table
@@ -56,8 +56,18 @@ def worktree(commit: str) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def node(tree: Path, cfg: ClusterConfig, mode: str, name: str, logs: Path) -> Iterator[tuple[str, int]]:
-    """The node of ``tree`` on a port of its own, on ``cfg``'s stores: (url, pid)."""
+def node(
+    tree: Path,
+    cfg: ClusterConfig,
+    mode: str,
+    name: str,
+    logs: Path,
+    *,
+    under: Sequence[str] = (),
+    within: float = 30,
+) -> Iterator[tuple[str, int]]:
+    """The node of ``tree`` on a port of its own, on ``cfg``'s stores, run
+    by the command ``under`` if given (e.g. valgrind's): (url, pid)."""
     [port] = free_ports(1)
     env = {
         **os.environ,
@@ -67,9 +77,10 @@ def node(tree: Path, cfg: ClusterConfig, mode: str, name: str, logs: Path) -> It
         "SESSION_STORE": mode,
     }
     url = f"http://127.0.0.1:{port}"
-    command = [str(VENV_BIN / "python"), "-m", "node"]
+    command = [*under, str(VENV_BIN / "python"), "-m", "node"]
+    log = logs / f"{name}.log"
     with serving(
-        command, ready=url + PATHS["readyz"], name=f"node {name}", log=logs / f"{name}.log", cwd=tree, env=env
+        command, ready=url + PATHS["readyz"], name=f"node {name}", log=log, within=within, cwd=tree, env=env
     ) as proc:
         yield url, proc.pid
 

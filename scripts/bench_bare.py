@@ -11,7 +11,13 @@ floor a session read has on aiohttp.  `python -m scripts.bench_bare PORT [KIND]`
 - ``redis``: the same read from Redis (``python -m scripts.bench_bare PORT
   redis REDIS_URL``), through the node's own batch and commands
   (node/sessions/redis_io.py: TickBatch, OnKey; HMGET and PEXPIRE), with none of
-  the node's rules, counters or error handling.
+  the node's rules, counters or error handling;
+- ``raw-redis``: the same commands without redis-py: one connection of
+  its own, the commands of a tick in one write, hiredis's parser
+  (scripts/bench_floors.py: RawRedis), the least a Redis read can cost a
+  handler on aiohttp;
+- ``login``: the least a login does (``login REDIS_URL DATABASE_URL``),
+  on the node's paths: scripts/bench_floors.py.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from node.models import UserDTO
 from node.sessions import LOGIN_USER_KEY
 from node.sessions.redis_io import OnKey, RoundTrips, TickBatch
 from node.tokens import session_id
+from scripts.bench_floors import RAW, RawRedis, login_routes
 
 BODY = b'{"success": true, "data": {"id": 1, "nickName": "user_bare000000", "icon": ""}}'
 # The token `make bench` sends to the ``handler`` and ``redis`` kinds, and its one user.
@@ -37,7 +44,7 @@ USER = UserDTO(id=1, nick_name="user_bare000000")
 _USERS = {session_id(TOKEN): USER.to_json()}
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _JSON_NODE = {**_JSON, "X-Node": "node1"}
-KINDS = ("bare", "middleware", "handler", "redis")
+KINDS = ("bare", "middleware", "handler", "redis", "raw-redis", "login")
 _BATCH: web.AppKey[TickBatch] = web.AppKey("batch")
 _READ = OnKey(("HMGET", "id", "nickName", "icon", "exp"), ("PEXPIRE", 30 * 60 * 1000))
 
@@ -69,6 +76,15 @@ async def read_redis_in_handler(request: web.Request) -> web.Response:
     return web.Response(body=orjson.dumps({"success": True, "data": user}), headers=_JSON_NODE)
 
 
+async def read_raw_redis_in_handler(request: web.Request) -> web.Response:
+    token = request.headers.get("authorization")
+    found = None
+    if token:
+        found = await request.app[RAW].call(_READ.packed(LOGIN_USER_KEY + session_id(token)), replies=2)
+    user = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found and found[0] else None
+    return web.Response(body=orjson.dumps({"success": True, "data": user}), headers=_JSON_NODE)
+
+
 def on_redis(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with Redis.from_url(url, decode_responses=True) as redis:
@@ -83,7 +99,15 @@ def main() -> None:
     app = web.Application(middlewares=[nothing] if kind == "middleware" else [])
     if kind == "redis":
         app.cleanup_ctx.append(on_redis(sys.argv[3]))
-    handlers = {"handler": read_in_handler, "redis": read_redis_in_handler}
+    if kind == "raw-redis":
+        app.cleanup_ctx.append(RawRedis.on_app(sys.argv[3]))
+    if kind == "login":
+        login_routes(app, redis_url=sys.argv[3], database_url=sys.argv[4])
+    handlers = {
+        "handler": read_in_handler,
+        "redis": read_redis_in_handler,
+        "raw-redis": read_raw_redis_in_handler,
+    }
     app.router.add_get("/user/me", handlers.get(kind, handler))
     web.run_app(
         app,

@@ -45,6 +45,8 @@ command -v "$python" >/dev/null && ! have_venv && missing+=(python3-venv)
 $dev && ! [ -x /usr/bin/chromium ] && missing+=(chromium)
 # The benchmark drives its load with wrk (locust cannot reach those rates on 2 cores).
 $dev && ! command -v wrk >/dev/null && missing+=(wrk)
+# make bench-instr counts instructions with valgrind's callgrind.
+$dev && ! command -v callgrind_control >/dev/null && missing+=(valgrind)
 # ... and a font with Chinese glyphs, for the page's seed terms in its screenshots.
 $dev && ! [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && missing+=(fonts-wqy-microhei)
 

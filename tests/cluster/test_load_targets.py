@@ -74,6 +74,7 @@ def test_make_bench_runs_and_prints_its_table() -> None:
         "the same behind one middleware that does nothing",
         "the least a session read does, in the handler (scripts/bench_bare.py: handler)",
         "the least a Redis session read does, in the handler (scripts/bench_bare.py: redis)",
+        "the same without redis-py: one connection, hiredis (scripts/bench_floors.py: RawRedis)",
         "memory mode, one node",
         "redis mode, one node",
         "redis mode on Sentinel (a master and a replica, three sentinels), one node",
@@ -84,7 +85,27 @@ def test_make_bench_runs_and_prints_its_table() -> None:
     assert re.search(r"^\| Redis MEMORY USAGE of one session \| \d+ bytes \|$", out, re.M)
     for topology in ("one server", "Sentinel", "Redis Cluster"):
         assert re.search(rf"^\| logins a second, Redis on {topology}\b.* \| [\d,]+ \|$", out, re.M), topology
+    assert re.search(r"^\| logins a second, the least a login does .* \| [\d,]+ \|$", out, re.M)
     assert re.search(r"saved reports/bench-[\d-]+\.md", out)
+
+
+def test_make_bench_instr_counts_instructions_a_request_and_a_login() -> None:
+    out = make(
+        "bench-instr",
+        "BENCH_INSTR_ARGS=--seconds 1 --login-seconds 1 --floors bare --modes redis",
+        timeout=600,
+    )
+    counts = {
+        name: float(count.replace(",", ""))
+        for name, count in re.findall(r"^\| (.+?) \| ([\d,.]+) \| [\d.]+ \|$", out, re.M)
+    }
+    # aiohttp answers a request in about 150,000 instructions; the node does more.
+    bare = counts["bare aiohttp handler (fixed JSON)"]
+    assert 50 < bare < 1000 and counts["redis mode, one node (this checkout)"] > bare, counts
+    # A login, in millions: the node's rules cost more than the floor's none.
+    login_floor = counts["the least a login does (scripts/bench_floors.py)"]
+    assert counts["the node, redis mode (this checkout)"] > login_floor > 0.3, counts
+    assert re.search(r"saved reports/bench-instr-[\d-]+\.md", out)
 
 
 def test_make_bench_ab_measures_the_node_of_a_commit_beside_this_one() -> None:
