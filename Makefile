@@ -102,7 +102,7 @@ compare: setup-dev ## every strategy through the same load, node2 killed mid-run
 bench: setup-dev ## wrk on GET /user/me by mode, hop, Redis topology; logins/s; bytes a session
 	@$(PY) -m scripts.bench $(BENCH_ARGS)
 
-bench-instr: setup-dev ## instructions a request and a login (callgrind): floors, node; BEFORE= adds a commit's node
+bench-instr: setup-dev ## instructions a request and a login, counted (callgrind); BEFORE= adds one
 	@$(PY) -m scripts.bench_instr $(if $(BEFORE),--before $(BEFORE)) $(BENCH_INSTR_ARGS)
 
 bench-ab: setup-dev ## one change: this checkout's node beside BEFORE's, CPU µs a request

@@ -128,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=int, default=10, help="of wrk counted per target")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--login-seconds", type=float, default=20.0, help="of logins counted per target")
+    parser.add_argument(
+        "--login-seconds", type=float, default=20.0, help="of logins counted per target (0: none)"
+    )
     parser.add_argument("--before", help="a commit whose node is counted beside this checkout's")
     parser.add_argument(
         "--floors", default=",".join(FLOORS.values()), help="which, by kind (comma-separated)"
@@ -178,25 +180,27 @@ def main(argv: list[str] | None = None) -> int:
             bare = counts["bare aiohttp handler (fixed JSON)"]
             rows = [[name, f"{count / 1000:,.1f}", f"{bare / count:.2f}"] for name, count in counts.items()]
             logins: dict[str, float] = {}
-            print("==> logins", flush=True)
-            with floor("login", cfg, dumps) as (url, counter):
-                logins["the least a login does (scripts/bench_floors.py)"] = per_login(
-                    url.removesuffix(PATHS["user.me"]), counter, args.login_seconds
-                )
-            for side in trees:
-                url, counter = node_of(side, "redis")
-                logins[f"the node, redis mode ({side})"] = per_login(url, counter, args.login_seconds)
+            if args.login_seconds > 0:
+                print("==> logins", flush=True)
+                with floor("login", cfg, dumps) as (url, counter):
+                    logins["the least a login does (scripts/bench_floors.py)"] = per_login(
+                        url.removesuffix(PATHS["user.me"]), counter, args.login_seconds
+                    )
+                for side in trees:
+                    url, counter = node_of(side, "redis")
+                    logins[f"the node, redis mode ({side})"] = per_login(url, counter, args.login_seconds)
 
-    least = next(iter(logins.values()))
-    login_rows = [[name, f"{count / 1e6:,.2f}", f"{count / least:.2f}"] for name, count in logins.items()]
-    login_head = ["a whole login (code, SMS read, login)", "M instructions a login", "× the least"]
     text = (
         f"Instructions counted by callgrind over {args.seconds} s of wrk -t1 -c{args.connections} "
         f"a target (requests) and {args.login_seconds:g} s of 16 users' logins; × bare is bare's "
         "count a request over the target's.\n\n"
-        f"{markdown_table(['GET /user/me', 'k instructions a request', '× bare'], rows)}\n\n"
-        f"{markdown_table(login_head, login_rows)}"
+        f"{markdown_table(['GET /user/me', 'k instructions a request', '× bare'], rows)}"
     )
+    if logins:
+        least = next(iter(logins.values()))
+        login_rows = [[name, f"{count / 1e6:,.2f}", f"{count / least:.2f}"] for name, count in logins.items()]
+        login_head = ["a whole login (code, SMS read, login)", "M instructions a login", "× the least"]
+        text += f"\n\n{markdown_table(login_head, login_rows)}"
     save(f"bench-instr-{stamp()}", "make bench-instr", text, show=True)
     return 0
 

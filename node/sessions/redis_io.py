@@ -5,8 +5,9 @@ rules) as one batch for all the requests that arrive while Redis answers."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
@@ -16,6 +17,7 @@ from redis.exceptions import NoScriptError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..redis_client import RedisClient
+from .redis_tap import Tap
 
 T = TypeVar("T")
 # What a script's ARGV takes.
@@ -73,6 +75,7 @@ class TickBatch:
         self._in_flight = False
         self._own = isinstance(redis, Redis)  # not a RedisCluster
         self._conn: AbstractConnection | None = None
+        self._tap: Tap | None = None  # on self._conn's current transport
 
     def script(self, text: str) -> BatchScript:
         sha = hashlib.sha1(text.encode()).hexdigest()
@@ -111,13 +114,69 @@ class TickBatch:
             return
         batch, self._waiting = self._waiting, []
         self._in_flight = True
-        task = asyncio.ensure_future(self._send(batch))
+        tap, conn = self._tap, self._conn
+        if tap is not None and conn is not None and conn._writer is not None and tap.usable():
+            # The common case: written now, answered in the transport's
+            # callback (_answered), without a task or an await.
+            self.trips.count += 1
+            timeout = conn.socket_timeout
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(timeout, self._timed_out, batch) if timeout else None
+            tap.expect(sum([call.count for call in batch]), functools.partial(self._answered, batch, timer))
+            try:
+                conn._writer.write(b"".join([call.packed() for call in batch]))
+            except (RuntimeError, AttributeError) as exc:  # closed under us (RoundTrips says more)
+                tap.forget()
+                self._answered(batch, timer, exc)
+            return
+        self._spawn(self._send(batch))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
         self._sending.add(task)  # held until done, so it is not collected
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, batch: list[_Call]) -> None:
+    def _answered(
+        self, batch: list[_Call], timer: asyncio.TimerHandle | None, flat: list[Any] | BaseException
+    ) -> None:
+        if timer is not None:
+            timer.cancel()
+        if isinstance(flat, BaseException) or any(isinstance(r, ReadOnlyError) for r in flat):
+            # The connection died, or Sentinel made this server a replica:
+            # once more on a fresh connection, as the task's way does.
+            self._tap = None
+            self._spawn(self._send(batch, attempts=1, reconnect=True))
+            return
+        results = self._replies(batch, flat)
+        if any(isinstance(result, NoScriptError) for result in results):
+            self._spawn(self._send(batch, results=results))
+            return
+        self._next()
+        self._settle(batch, results)
+
+    def _timed_out(self, batch: list[_Call]) -> None:
+        tap, self._tap = self._tap, None
+        if tap is not None:
+            tap.forget()
+        self._fail(batch, RedisTimeoutError("Redis did not answer the batch in time"))
+        self._spawn(self._send([], reconnect=True))  # closes it; the next batch connects afresh
+
+    async def _send(
+        self,
+        batch: list[_Call],
+        *,
+        results: list[Any] | None = None,
+        attempts: int = 2,
+        reconnect: bool = False,
+    ) -> None:
+        """The batch the task's way: connecting first if need be (or
+        afresh, with ``reconnect``); ``results`` if it has them already."""
         try:
-            results = await self._execute(batch)
+            if reconnect and self._conn is not None:
+                self._tap = None
+                await self._conn.disconnect(nowait=True)
+            if results is None:
+                results = await self._execute(batch, attempts) if batch else []
             lost = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
             if lost:
                 # Redis restarted and its scripts are gone.  Those refused
@@ -125,23 +184,34 @@ class TickBatch:
                 # (a login's scripts count tries: none may run twice).
                 for sha in {sha for i in lost if (sha := batch[i].sha) is not None}:
                     await self.trips(self._redis.script_load(self._texts[sha]))
-                again = await self._execute([batch[i] for i in lost])
+                again = await self._execute([batch[i] for i in lost], attempts)
                 for i, result in zip(lost, again, strict=True):
                     results[i] = result
-        except BaseException as exc:  # every waiting request hears of it, at once
-            # Those that arrived behind it would wait as long again for the
-            # same Redis: they hear it now, and the next arrivals try afresh.
-            behind, self._waiting = self._waiting, []
-            for call in (*batch, *behind):
-                if not call.future.done():
-                    call.future.set_exception(exc)
+        except BaseException as exc:
+            self._fail(batch, exc)
             if not isinstance(exc, Exception):
                 raise
             return
         finally:
-            self._in_flight = False
-            if self._waiting:
-                asyncio.get_running_loop().call_soon(self._flush)
+            self._next()
+        self._settle(batch, results)
+
+    def _next(self) -> None:
+        self._in_flight = False
+        if self._waiting:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _fail(self, batch: list[_Call], exc: BaseException) -> None:
+        """Every waiting request hears of it, at once: those that arrived
+        behind the batch would wait as long again for the same Redis; the
+        next arrivals try afresh."""
+        behind, self._waiting = self._waiting, []
+        for call in (*batch, *behind):
+            if not call.future.done():
+                call.future.set_exception(exc)
+
+    @staticmethod
+    def _settle(batch: list[_Call], results: list[Any]) -> None:
         for call, result in zip(batch, results, strict=True):
             if call.future.done():
                 continue
@@ -161,13 +231,13 @@ class TickBatch:
                 results.append(flat[at])
                 at += 1
                 continue
-            replies = flat[at : at + len(call.argvs)]
-            at += len(call.argvs)
+            replies = flat[at : at + call.count]
+            at += call.count
             error = next((r for r in replies if isinstance(r, Exception)), None)
             results.append(error if error is not None else replies)
         return results
 
-    async def _execute(self, batch: list[_Call]) -> list[Any]:
+    async def _execute(self, batch: list[_Call], attempts: int) -> list[Any]:
         if not self._own:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for call in batch:
@@ -177,14 +247,14 @@ class TickBatch:
                         pipe.execute_command(*argv)
                 return self._replies(batch, list(await self.trips(pipe.execute(raise_on_error=False))))
         packed = b"".join([call.packed() for call in batch])
-        count = sum(len(call.argvs) for call in batch)
+        count = sum([call.count for call in batch])
         # Once more on a connection error, as the client's own retry does: the
         # socket that died with a Redis restart or a failover; a fresh one works.
-        for attempt in (1, 2):
+        for attempt in range(1, attempts + 1):
             try:
                 return self._replies(batch, await self.trips(self._exchange(packed, count)))
             except RedisConnectionError:
-                if attempt == 2:
+                if attempt == attempts:
                     raise
         raise AssertionError("unreachable")
 
@@ -197,11 +267,23 @@ class TickBatch:
         conn = self._conn
         try:
             async with asyncio.timeout(conn.socket_timeout):
+                reader = conn._reader
+                if reader is not None and (reader.at_eof() or reader.exception() is not None):
+                    # Closed under us (a tap tells the stream), and redis-py
+                    # has not noticed; a connection from the pool may be too.
+                    await conn.disconnect(nowait=True)
                 if not conn.is_connected:
                     await conn.connect()
-                conn._writer.write(packed)  # type: ignore[union-attr]
-                await conn._writer.drain()  # type: ignore[union-attr]
-                replies = [await conn._parser.read_response() for _ in range(count)]  # type: ignore[union-attr]
+                writer = conn._writer
+                assert writer is not None  # connected
+                tap = self._tap
+                if tap is None or tap.transport is not writer.transport:
+                    tap = self._tap = Tap(conn, writer.transport)  # a new connection
+                answered: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+                tap.expect(count, functools.partial(_resolve, answered))
+                writer.write(packed)
+                await writer.drain()
+                replies = await answered
         except TimeoutError:
             await conn.disconnect(nowait=True)
             raise RedisTimeoutError("Redis did not answer the batch in time") from None
@@ -216,6 +298,15 @@ class TickBatch:
             await conn.disconnect(nowait=True)
             raise RedisConnectionError("the master is now a replica")
         return replies
+
+
+def _resolve(future: asyncio.Future[list[Any]], result: list[Any] | BaseException) -> None:
+    if future.done():  # its time ran out
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
 
 
 def ms(seconds: float) -> int:
@@ -273,7 +364,7 @@ class _Call:
     given: one EVALSHA, whose reply is the call's), or plain commands
     (``raw``: already packed)."""
 
-    __slots__ = ("argvs", "future", "raw", "sha")
+    __slots__ = ("argvs", "count", "future", "raw", "sha")
 
     def __init__(
         self,
@@ -283,6 +374,7 @@ class _Call:
         raw: bytes | None = None,
     ) -> None:
         self.argvs, self.future, self.sha, self.raw = argvs, future, sha, raw
+        self.count = len(argvs)  # replies
 
     def packed(self) -> bytes:
         """The commands in Redis's protocol (RESP), by hand: redis-py's
