@@ -63,8 +63,12 @@ class TickBatch:
     instead of one per reply: `make bench` measured a pipeline's per-reply
     timeouts and pool round trips costing more than the read itself, and
     redis-py's call of one command makes a task (``asyncio.wait_for``) on
-    Python 3.11.  On a Redis Cluster it is a pipeline, which routes each
-    key to its master."""
+    Python 3.11.  Its replies are read in the transport's callback
+    (redis_tap.py), so on a connection already open a batch is written and
+    answered with no task and no await (`make bench-instr`: 5 % of a
+    redis-mode request's instructions); connecting, a retry and a NOSCRIPT
+    go the task's way.  On a Redis Cluster it is a pipeline, which routes
+    each key to its master."""
 
     def __init__(self, redis: RedisClient, trips: RoundTrips) -> None:
         self._redis = redis
