@@ -51,6 +51,8 @@ FLOORS = {
     "the same without redis-py (RawRedis)": "raw-redis",
 }
 MODES = ("memory", "redis")
+# How many of Redis and Postgres a floor takes (the others take none).
+STORES = {"redis": 1, "raw-redis": 1, "login": 2}
 
 
 class Counted:
@@ -81,12 +83,14 @@ def callgrind(out: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def floor(kind: str, cfg: ClusterConfig, dumps: Path) -> Iterator[tuple[str, Counted]]:
-    """scripts/bench_bare.py's ``kind`` under callgrind: (its /user/me URL, counter)."""
+def floor(kind: str, cfg: ClusterConfig | None, dumps: Path) -> Iterator[tuple[str, Counted]]:
+    """scripts/bench_bare.py's ``kind`` under callgrind, on ``cfg``'s Redis
+    (and Postgres) if it needs them: (its /user/me URL, counter)."""
     [port] = free_ports(1)
     url = f"http://127.0.0.1:{port}{PATHS['user.me']}"
-    stores = {"redis": 1, "raw-redis": 1, "login": 2}.get(kind, 0)
-    args = [cfg.effective_redis_url(), cfg.effective_database_url()][:stores]
+    stores = STORES.get(kind, 0)
+    assert cfg is not None or not stores, kind
+    args = [cfg.effective_redis_url(), cfg.effective_database_url()][:stores] if cfg else []
     out = dumps / f"{kind}.callgrind"
     command = [*callgrind(out), str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port), kind, *args]
     with serving(
@@ -144,16 +148,19 @@ def main(argv: list[str] | None = None) -> int:
     if "bare" not in kinds:
         parser.error("--floors must include bare: every ratio is to it")
 
+    # Redis and Postgres (a cluster of its own) only if a target needs them.
+    stores = bool(modes) or args.login_seconds > 0 or any(STORES.get(kind) for kind in kinds)
     with (
         contextlib.ExitStack() as stack,
-        throwaway("redis", nodes=1, name="bench-instr") as cfg,
         tempfile.TemporaryDirectory(prefix="sessionlab-instr-") as tmp,
     ):
         dumps = Path(tmp)
         trees = {"this checkout": ROOT}
         if args.before:
             trees[args.before] = stack.enter_context(worktree(args.before))
-        asyncio.run(save_floor_session(cfg))
+        cfg = stack.enter_context(throwaway("redis", nodes=1, name="bench-instr")) if stores else None
+        if cfg is not None:
+            asyncio.run(save_floor_session(cfg))
         counts: dict[str, float] = {}
         for name, kind in FLOORS.items():
             if kind in kinds:
@@ -165,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
             def node_of(side: str, mode: str) -> tuple[str, Counted]:
                 """The node of ``side`` in ``mode``, started once: redis mode's counts logins too."""
+                assert cfg is not None  # a node needs the stores
                 if (side, mode) not in nodes:
                     started = counted_node(trees[side], cfg, mode, f"{mode}-{len(nodes)}", dumps)
                     nodes[side, mode] = running.enter_context(started)
