@@ -41,7 +41,8 @@ from scripts.lab.reports import save, stamp
 from scripts.lab.serving import serving
 from scripts.lab.throwaway import throwaway
 
-# A Python process under callgrind starts in tens of seconds, not one.
+# A Python process under valgrind takes seconds to start, a node more
+# (it connects to its stores); a bound to be generous with.
 STARTUP = 240.0
 # What `make bench` runs on the floors, by target: its kind in bench_bare.
 FLOORS = {
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "--floors", default=",".join(FLOORS.values()), help="which, by kind (comma-separated)"
     )
     parser.add_argument(
-        "--modes", default=",".join(MODES), help="the node's, on GET /user/me (comma-separated)"
+        "--modes", default=",".join(MODES), help="the node's, on /user/me (comma-separated; empty: none)"
     )
     args = parser.parse_args(argv)
     kinds = [kind for kind in args.floors.split(",") if kind]
