@@ -67,22 +67,25 @@ async def nothing(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
-async def read_redis_in_handler(request: web.Request) -> web.Response:
+def session_key(request: web.Request) -> str | None:
     token = request.headers.get("authorization")
-    found = None
-    if token:
-        found = (await request.app[_BATCH].on_key(_READ, LOGIN_USER_KEY + session_id(token)))[0]
+    return LOGIN_USER_KEY + session_id(token) if token else None
+
+
+def user_answer(found: list[str | None] | None) -> web.Response:
+    """The envelope of the user in HMGET's reply (``found``), or of none."""
     user = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found and found[0] else None
     return web.Response(body=orjson.dumps({"success": True, "data": user}), headers=_JSON_NODE)
+
+
+async def read_redis_in_handler(request: web.Request) -> web.Response:
+    key = session_key(request)
+    return user_answer((await request.app[_BATCH].on_key(_READ, key))[0] if key else None)
 
 
 async def read_raw_redis_in_handler(request: web.Request) -> web.Response:
-    token = request.headers.get("authorization")
-    found = None
-    if token:
-        found = await request.app[RAW].call(_READ.packed(LOGIN_USER_KEY + session_id(token)), replies=2)
-    user = {"id": int(found[0]), "nickName": found[1], "icon": found[2]} if found and found[0] else None
-    return web.Response(body=orjson.dumps({"success": True, "data": user}), headers=_JSON_NODE)
+    key = session_key(request)
+    return user_answer(await request.app[RAW].call(_READ.packed(key), replies=2) if key else None)
 
 
 def on_redis(url: str) -> Callable[[web.Application], AsyncIterator[None]]:

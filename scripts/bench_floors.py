@@ -31,12 +31,12 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
 
 from node.db import random_nick_name
+from node.envelope import fail, ok
 from node.routes import PATHS
 from node.sessions import LOGIN_CODE_KEY, LOGIN_USER_KEY, Policy
 from node.sessions.redis_io import RoundTrips, TickBatch
 from node.tokens import new_token, session_id
 
-_JSON = {"Content-Type": "application/json; charset=utf-8"}
 _POLICY = Policy()  # the node's defaults: a code's 2 minutes, a session's 30 and its cap
 
 
@@ -119,11 +119,6 @@ SELECT id, nick_name, icon FROM usr
 """
 
 
-def _answer(data: Any = None, status: int = 200) -> web.Response:
-    body = orjson.dumps({"success": status == 200, "data": data})
-    return web.Response(body=body, headers=_JSON, status=status)
-
-
 async def _send_code(request: web.Request) -> web.Response:
     phone = request.query["phone"]
     code = f"{secrets.randbelow(10**6):06d}"
@@ -134,14 +129,14 @@ async def _send_code(request: web.Request) -> web.Response:
         code,
         f"[hmdp] Your login code is {code}.",
     )
-    return _answer()
+    return ok()
 
 
 async def _latest_sms(request: web.Request) -> web.Response:
     row = await request.app[_PG].fetchrow(
         "SELECT code FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1", request.query["phone"]
     )
-    return _answer({"code": row["code"]}) if row else _answer(status=404)
+    return ok({"code": row["code"]}) if row else fail(404, "no SMS has been sent to this phone")
 
 
 async def _login(request: web.Request) -> web.Response:
@@ -149,7 +144,7 @@ async def _login(request: web.Request) -> web.Response:
     phone, batch = form["phone"], request.app[_BATCH]
     [stored] = await batch.commands(("GET", LOGIN_CODE_KEY + phone))
     if stored is None or stored != form["code"]:
-        return _answer(status=400)
+        return fail(400, "wrong code")
     token = new_token()
     row = await request.app[_PG].fetchrow(_USER_AND_SESSION, phone, random_nick_name(), session_id(token))
     assert row is not None  # found or created
@@ -159,7 +154,7 @@ async def _login(request: web.Request) -> web.Response:
         ("PEXPIRE", key, int(_POLICY.login_user_ttl * 1000)),
         ("DEL", LOGIN_CODE_KEY + phone),
     )
-    return _answer(token)
+    return ok(token)
 
 
 def login_routes(app: web.Application, *, redis_url: str, database_url: str) -> None:

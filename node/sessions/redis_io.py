@@ -126,9 +126,10 @@ class TickBatch:
             timeout = conn.socket_timeout
             loop = asyncio.get_running_loop()
             timer = loop.call_later(timeout, self._timed_out, batch) if timeout else None
-            tap.expect(sum([call.count for call in batch]), functools.partial(self._answered, batch, timer))
+            packed, count = _packed(batch)
+            tap.expect(count, functools.partial(self._answered, batch, timer))
             try:
-                conn._writer.write(b"".join([call.packed() for call in batch]))
+                conn._writer.write(packed)
             except (RuntimeError, AttributeError) as exc:  # closed under us (RoundTrips says more)
                 tap.forget()
                 self._answered(batch, timer, exc)
@@ -250,8 +251,7 @@ class TickBatch:
                     for argv in call.argvs:
                         pipe.execute_command(*argv)
                 return self._replies(batch, list(await self.trips(pipe.execute(raise_on_error=False))))
-        packed = b"".join([call.packed() for call in batch])
-        count = sum([call.count for call in batch])
+        packed, count = _packed(batch)
         # Once more on a connection error, as the client's own retry does: the
         # socket that died with a Redis restart or a failover; a fresh one works.
         for attempt in range(1, attempts + 1):
@@ -302,6 +302,11 @@ class TickBatch:
             await conn.disconnect(nowait=True)
             raise RedisConnectionError("the master is now a replica")
         return replies
+
+
+def _packed(batch: list[_Call]) -> tuple[bytes, int]:
+    """The batch's commands as one write, and how many replies they get."""
+    return b"".join([call.packed() for call in batch]), sum([call.count for call in batch])
 
 
 def _resolve(future: asyncio.Future[list[Any]], result: list[Any] | BaseException) -> None:
