@@ -17,7 +17,7 @@ from redis.exceptions import NoScriptError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..redis_client import RedisClient
-from .redis_tap import Tap
+from .redis_tap import Replies, Tap
 
 T = TypeVar("T")
 # What a script's ARGV takes.
@@ -80,6 +80,11 @@ class TickBatch:
         self._own = isinstance(redis, Redis)  # not a RedisCluster
         self._conn: AbstractConnection | None = None
         self._tap: Tap | None = None  # on self._conn's current transport
+        # The batch sent on the tap and not yet answered, when, and the
+        # timer that fails it if Redis does not answer in time.
+        self._flying: list[_Call] | None = None
+        self._sent_at = 0.0
+        self._watcher: asyncio.TimerHandle | None = None
 
     def script(self, text: str) -> BatchScript:
         sha = hashlib.sha1(text.encode()).hexdigest()
@@ -100,7 +105,7 @@ class TickBatch:
         cluster pipeline 48 % dearer a request than one script."""
         future = asyncio.get_running_loop().create_future()
         if self._own:
-            self.queue(_Call(shape.argvs(key), future, raw=shape.packed(key)))
+            self.queue(_Call(None, future, raw=shape.packed(key), count=shape.count))
         else:
             self._texts.setdefault(shape.sha, shape.lua)
             self.queue(_Call((("EVALSHA", shape.sha, 1, key),), future, shape.sha))
@@ -123,43 +128,61 @@ class TickBatch:
             # The common case: written now, answered in the transport's
             # callback (_answered), without a task or an await.
             self.trips.count += 1
-            timeout = conn.socket_timeout
-            loop = asyncio.get_running_loop()
-            timer = loop.call_later(timeout, self._timed_out, batch) if timeout else None
+            self._flying = batch
+            if conn.socket_timeout:
+                self._watch(conn.socket_timeout)
             packed, count = _packed(batch)
-            tap.expect(count, functools.partial(self._answered, batch, timer))
+            tap.expect(count, functools.partial(self._answered, batch))
             try:
                 conn._writer.write(packed)
             except (RuntimeError, AttributeError) as exc:  # closed under us (RoundTrips says more)
                 tap.forget()
-                self._answered(batch, timer, exc)
+                self._answered(batch, exc)
             return
         self._spawn(self._send(batch))
+
+    def _watch(self, timeout: float) -> None:
+        """The batch just sent fails if unanswered in ``timeout``.  One
+        timer watches every batch, not a timer each: making and cancelling
+        one a batch cost more than the batch's own bookkeeping."""
+        loop = asyncio.get_running_loop()
+        self._sent_at = loop.time()
+        if self._watcher is None:
+            self._watcher = loop.call_at(self._sent_at + timeout, self._check, timeout)
+
+    def _check(self, timeout: float) -> None:
+        self._watcher = None
+        batch = self._flying
+        if batch is None:
+            return  # answered; the next batch sent starts the watch again
+        due = self._sent_at + timeout
+        if asyncio.get_running_loop().time() >= due:
+            self._timed_out(batch)
+        else:  # a later batch: watched until its own time is up
+            self._watcher = asyncio.get_running_loop().call_at(due, self._check, timeout)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
         self._sending.add(task)  # held until done, so it is not collected
         task.add_done_callback(self._sending.discard)
 
-    def _answered(
-        self, batch: list[_Call], timer: asyncio.TimerHandle | None, flat: list[Any] | BaseException
-    ) -> None:
-        if timer is not None:
-            timer.cancel()
-        if isinstance(flat, BaseException) or any(isinstance(r, ReadOnlyError) for r in flat):
+    def _answered(self, batch: list[_Call], replies: Replies | BaseException) -> None:
+        self._flying = None
+        if isinstance(replies, BaseException) or any(isinstance(r, ReadOnlyError) for r in replies.errors):
             # The connection died, or Sentinel made this server a replica:
             # once more on a fresh connection, as the task's way does.
             self._tap = None
             self._spawn(self._send(batch, attempts=1, reconnect=True))
             return
-        results = self._replies(batch, flat)
-        if any(isinstance(result, NoScriptError) for result in results):
+        results = self._replies(batch, replies.all, errors=bool(replies.errors))
+        if any(isinstance(error, NoScriptError) for error in replies.errors):
             self._spawn(self._send(batch, results=results))
             return
         self._next()
         self._settle(batch, results)
 
     def _timed_out(self, batch: list[_Call]) -> None:
+        self._flying = None
         tap, self._tap = self._tap, None
         if tap is not None:
             tap.forget()
@@ -225,10 +248,10 @@ class TickBatch:
             else:
                 call.future.set_result(result)
 
-    def _replies(self, batch: list[_Call], flat: list[Any]) -> list[Any]:
+    def _replies(self, batch: list[_Call], flat: list[Any], *, errors: bool = True) -> list[Any]:
         """Each call's reply, out of the batch's ``flat`` list: a script's
         own; a call of plain commands, the list of theirs, or its first
-        error."""
+        error (looked for only if the batch has ``errors``)."""
         results: list[Any] = []
         at = 0
         for call in batch:
@@ -238,8 +261,8 @@ class TickBatch:
                 continue
             replies = flat[at : at + call.count]
             at += call.count
-            error = next((r for r in replies if isinstance(r, Exception)), None)
-            results.append(error if error is not None else replies)
+            error = next((r for r in replies if isinstance(r, Exception)), None) if errors else None
+            results.append(replies if error is None else error)
         return results
 
     async def _execute(self, batch: list[_Call], attempts: int) -> list[Any]:
@@ -248,6 +271,7 @@ class TickBatch:
                 for call in batch:
                     # Not pipe.evalsha, which redis-py refuses on a Redis Cluster:
                     # a call's keys share a slot, and go to its master.
+                    assert call.argvs is not None  # on a cluster, never only packed
                     for argv in call.argvs:
                         pipe.execute_command(*argv)
                 return self._replies(batch, list(await self.trips(pipe.execute(raise_on_error=False))))
@@ -306,16 +330,17 @@ class TickBatch:
 
 def _packed(batch: list[_Call]) -> tuple[bytes, int]:
     """The batch's commands as one write, and how many replies they get."""
-    return b"".join([call.packed() for call in batch]), sum([call.count for call in batch])
+    packed = b"".join([call.raw if call.raw is not None else call.packed() for call in batch])
+    return packed, sum([call.count for call in batch])
 
 
-def _resolve(future: asyncio.Future[list[Any]], result: list[Any] | BaseException) -> None:
+def _resolve(future: asyncio.Future[list[Any]], result: Replies | BaseException) -> None:
     if future.done():  # its time ran out
         return
     if isinstance(result, BaseException):
         future.set_exception(result)
     else:
-        future.set_result(result)
+        future.set_result(result.all)
 
 
 def ms(seconds: float) -> int:
@@ -340,16 +365,24 @@ class BatchScript:
 class OnKey:
     """Commands on one key whose other words never change, e.g.
     ``OnKey(("HMGET", "id", "nickName"), ("PEXPIRE", 1800000))`` (the key
-    goes second): packed once, so that a call packs only its key.  Packing
-    every word of a session read on every request was 5 % of a redis-mode
-    node's profile."""
+    goes second): packed once, so that a call only formats its key in.
+    Packing every word of a session read on every request was 5 % of a
+    redis-mode node's profile."""
 
     def __init__(self, *commands: tuple[Arg, ...]) -> None:
         self._commands = commands
-        self._parts = [
-            (b"*%d\r\n%s" % (len(words) + 1, _bulk(words[0])), b"".join([_bulk(w) for w in words[1:]]))
-            for words in commands
-        ]
+        self.count = len(commands)  # replies
+        # Each command's words in RESP, with the key's place left as %d
+        # (its length) and %s (its bytes): one %-format a call.
+        self._format = b"".join(
+            [
+                b"*%d\r\n" % (len(words) + 1)
+                + _bulk(words[0]).replace(b"%", b"%%")
+                + b"$%d\r\n%s\r\n"
+                + b"".join([_bulk(w) for w in words[1:]]).replace(b"%", b"%%")
+                for words in commands
+            ]
+        )
         # The same as one script, for a Redis Cluster: it answers their
         # replies, as a list.  No flags: Redis refuses at maxmemory only a
         # command that needs memory.
@@ -364,26 +397,28 @@ class OnKey:
         return tuple((words[0], key, *words[1:]) for words in self._commands)
 
     def packed(self, key: str) -> bytes:
-        bulk = _bulk(key)
-        return b"".join([head + bulk + tail for head, tail in self._parts])
+        data = key.encode()
+        return self._format % ((len(data), data) * self.count)
 
 
 class _Call:
     """One request's commands waiting for their batch: a script (``sha``
-    given: one EVALSHA, whose reply is the call's), or plain commands
-    (``raw``: already packed)."""
+    given: one EVALSHA, whose reply is the call's), or plain commands,
+    as ``argvs`` or already packed (``raw``, with their ``count``)."""
 
     __slots__ = ("argvs", "count", "future", "raw", "sha")
 
     def __init__(
         self,
-        argvs: tuple[tuple[Arg, ...], ...],
+        argvs: tuple[tuple[Arg, ...], ...] | None,
         future: asyncio.Future[Any],
         sha: str | None = None,
+        *,
         raw: bytes | None = None,
+        count: int = 0,
     ) -> None:
         self.argvs, self.future, self.sha, self.raw = argvs, future, sha, raw
-        self.count = len(argvs)  # replies
+        self.count = len(argvs) if argvs is not None else count  # replies
 
     def packed(self) -> bytes:
         """The commands in Redis's protocol (RESP), by hand: redis-py's
@@ -391,16 +426,23 @@ class _Call:
         profile showed it costing more than the reply's parsing."""
         if self.raw is not None:
             return self.raw
+        assert self.argvs is not None  # one or the other
+        # Comprehensions, not a call an argument: a login's scripts have
+        # about 45 arguments between them (py-spy: 2.6 % of a login).
         return b"".join(
-            [b"*%d\r\n%s" % (len(argv), b"".join([_bulk(v) for v in argv])) for argv in self.argvs]
+            [
+                b"*%d\r\n%s" % (len(argv), b"".join([b"$%d\r\n%s\r\n" % (len(w), w) for w in _words(argv)]))
+                for argv in self.argvs
+            ]
         )
 
 
+def _words(argv: tuple[Arg, ...]) -> list[bytes]:
+    # As redis-py writes them: str() is repr() for a float, digits for an
+    # int, the text itself for a str (a bool is no Arg: redis-py refuses it).
+    return [str(value).encode() for value in argv]
+
+
 def _bulk(value: Arg) -> bytes:
-    if isinstance(value, str):
-        data = value.encode()
-    elif isinstance(value, int):
-        data = b"%d" % value
-    else:  # a float, written as redis-py writes it
-        data = repr(value).encode()
+    [data] = _words((value,))
     return b"$%d\r\n%s\r\n" % (len(data), data)

@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import hiredis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import InvalidResponse
 
-# What a batch hears: its replies in order (error replies as values), or
-# the connection's failure.
-Answer = Callable[[list[Any] | BaseException], None]
+
+class Replies(NamedTuple):
+    """A batch's replies in order, error replies as values, and those errors."""
+
+    all: list[Any]
+    errors: list[Exception]
+
+
+# What a batch hears: its replies, or the connection's failure.
+Answer = Callable[[Replies | BaseException], None]
 
 
 class Tap(asyncio.Protocol):
@@ -61,11 +68,13 @@ class Tap(asyncio.Protocol):
             replies.append(reply)
         if self._answer is not None and len(replies) >= self._count:
             # A reply that is a ConnectionError (e.g. LOADING) fails the
-            # batch, as redis-py's read_response raises it.
-            lost = next((r for r in replies if isinstance(r, RedisConnectionError)), None)
-            self._settle(lost if lost is not None else replies)
+            # batch, as redis-py's read_response raises it.  Looked for
+            # only among the error replies: usually there are none.
+            errors = [r for r in replies if isinstance(r, Exception)]
+            lost = next((r for r in errors if isinstance(r, RedisConnectionError)), None)
+            self._settle(lost if lost is not None else Replies(replies, errors))
 
-    def _settle(self, result: list[Any] | BaseException) -> None:
+    def _settle(self, result: Replies | BaseException) -> None:
         answer, self._answer = self._answer, None
         if answer is not None:
             answer(result)
