@@ -52,6 +52,11 @@ def ok(data: Any = None, total: int | None = None) -> web.Response:
     return web.Response(body=orjson.dumps(body), headers=_JSON)
 
 
+def ok_encoded(data: bytes) -> web.Response:
+    """``ok(data)``, ``data`` already encoded as JSON."""
+    return web.Response(body=b'{"success":true,"data":' + data + b"}", headers=_JSON)
+
+
 def fail(
     status: int,
     message: str,

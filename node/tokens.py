@@ -18,6 +18,18 @@ from collections.abc import Callable
 from .sessions.policy import Policy
 from .validation import is_phone_valid, is_token_well_formed
 
+# CPython's own SHA-256, the one hashlib falls back to without OpenSSL: on
+# every request, for 32 bytes, OpenSSL's set-up cost more than the hash
+# (1.0 against 0.6 µs).  The same function: the same digest.
+_sha256: Callable[[bytes], hashlib._Hash]
+try:
+    from _sha2 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]  # Python 3.12 and later
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]  # Python 3.11
+    except ImportError:
+        _sha256 = hashlib.sha256
+
 
 def new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
@@ -37,7 +49,7 @@ def session_id(token: str) -> str:
     """The key a session is stored under: the first 128 bits of its token's
     SHA-256, as 32 hex digits.  The token has 128 random bits, so more of
     the hash would add no strength, only bytes to every session in Redis."""
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
+    return _sha256(token.encode()).hexdigest()[:32]
 
 
 def same_mac(a: str, b: str) -> bool:

@@ -22,9 +22,10 @@ def is_code_well_formed(code: object) -> bool:
     return isinstance(code, str) and CODE_RE.fullmatch(code) is not None
 
 
-_HEX = frozenset("0123456789abcdef")
+_token_match = TOKEN_RE.fullmatch
 
 
 def is_token_well_formed(token: str) -> bool:
-    # TOKEN_RE, without the regex engine: asked on every request.
-    return len(token) == 32 and _HEX.issuperset(token)
+    # The compiled pattern's own method, asked on every request: half the
+    # instructions of a set's issuperset over the characters (`make bench-instr`).
+    return _token_match(token) is not None

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from . import db, pg
-from .envelope import ApiError, fail, ok
+from .envelope import ApiError, fail, ok, ok_encoded
 from .metrics import CONTENT_TYPE
 from .openapi import document as openapi_document
 from .outages import DATABASE_DOWN, SESSION_STORE_DOWN
@@ -171,7 +171,7 @@ async def _start_session(request: web.Request, phone: str, mac: str, source: str
 async def me(request: web.Request) -> web.StreamResponse:
     user = request[USER]
     assert user is not None  # the login middleware guarantees it
-    return ok(user.to_json())
+    return ok_encoded(user.encoded())
 
 
 async def update_me(request: web.Request) -> web.StreamResponse:

@@ -138,17 +138,21 @@ class MemorySessionStore(SessionStore):
         )
 
     async def load_user(self, session_id: str) -> UserDTO | None:
-        key = f"token:{session_id}"
-        session = self._data.get(key)
-        if session is None:
+        key = "token:" + session_id
+        data = self._data
+        now = data.clock()
+        entry = data.entry(key, now)
+        if entry is None:
             return None
-        now = self._clock()
-        left = min(self.policy.login_user_ttl, session.expires_at - now)
+        session: Session = entry.value
+        left = session.expires_at - now  # the absolute cap...
         if left <= 0:
-            self._data.expire(key)
+            data.expire(key)
             return None
-        self._data.touch(key, now + left)
-        return session.user  # type: ignore[no-any-return]
+        idle = self.policy.login_user_ttl
+        entry.deadline = now + (idle if idle < left else left)  # ...or the idle TTL, whichever is sooner
+        data.touched(key)
+        return session.user
 
     async def update_user(self, session_ids: list[str], fields: dict[str, str]) -> int:
         updated = 0

@@ -55,13 +55,19 @@ class TTLDict:
 
     # --- reads ---------------------------------------------------------------
     def get(self, key: str) -> Any:
+        entry = self.entry(key, self.clock())
+        return None if entry is None else entry.value
+
+    def entry(self, key: str, now: float) -> _Entry | None:
+        """``key``'s entry, if it is there and alive at ``now``: its
+        ``deadline`` may be moved, then :meth:`touched` called."""
         entry = self._data.get(key)
         if entry is None:
             return None
-        if entry.deadline <= self.clock():
+        if entry.deadline <= now:
             del self._data[key]
             return None
-        return entry.value
+        return entry
 
     def ttl(self, key: str) -> float:
         """Seconds left for ``key``; 0 if it is not there."""
@@ -91,12 +97,6 @@ class TTLDict:
         entry = self._data.pop(key, None)
         self.changed(key)
         return entry is not None and entry.deadline > self.clock()  # as Redis's DEL counts
-
-    def touch(self, key: str, deadline: float) -> None:
-        """Move a live entry's deadline (a session refreshed)."""
-        entry = self._data[key]
-        entry.deadline = deadline
-        self.touched(key)
 
     def expire(self, key: str) -> None:
         """Forget an entry that ran out (no hook: every copy expires it alike)."""
