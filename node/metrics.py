@@ -27,13 +27,32 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
+class Timing:
+    """One operation's histogram, as plain integers: bisect into the
+    bucket, add to the sum."""
+
+    __slots__ = ("buckets", "total")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(STORE_BUCKETS) + 1)  # the last is +Inf
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.buckets[bisect.bisect_left(STORE_BUCKETS, seconds)] += 1
+        self.total += seconds
+
+
+# A route's counts: method -> status -> requests.
+RouteCounts = dict[str, dict[int, int]]
+
+
 class Metrics(Collector):
     def __init__(self, node_name: str) -> None:
         self.node_name = node_name
-        self.requests: collections.Counter[tuple[str, str, int]] = collections.Counter()
-        # op -> [count in each bucket (the last is +Inf)], and op -> sum
-        self.store_buckets: dict[str, list[int]] = {}
-        self.store_sums: collections.defaultdict[str, float] = collections.defaultdict(float)
+        # route -> its counts, each made once: a request adds to a dict it
+        # already holds, with no tuple key to build (`make bench-instr`).
+        self.requests: dict[str, RouteCounts] = {}
+        self.store_timings: dict[str, Timing] = {}
         self.store_errors: collections.Counter[tuple[str, str]] = collections.Counter()
         self.logins: collections.Counter[str] = collections.Counter()
         self.codes_sent = 0
@@ -42,17 +61,26 @@ class Metrics(Collector):
         self.registry.register(self)
 
     # --- counting (on the request path) ---------------------------------------
+    def route(self, name: str) -> RouteCounts:
+        """The counts of route ``name``, for its handler to hold.  A client
+        chooses the method: only known ones get counts of their own, or
+        anyone could grow this node's memory with made-up methods."""
+        counts = self.requests.get(name)
+        if counts is None:
+            counts = self.requests[name] = {method: {} for method in (*_METHODS, "other")}
+        return counts
+
     def request(self, route: str, method: str, status: int) -> None:
-        # A client chooses the method: only known ones become label values,
-        # or anyone could grow this node's memory with made-up methods.
-        self.requests[route, method if method in _METHODS else "other", status] += 1
+        count(self.route(route), method, status)
+
+    def timing(self, op: str) -> Timing:
+        timing = self.store_timings.get(op)
+        if timing is None:
+            timing = self.store_timings[op] = Timing()
+        return timing
 
     def store_time(self, op: str, seconds: float) -> None:
-        buckets = self.store_buckets.get(op)
-        if buckets is None:
-            buckets = self.store_buckets[op] = [0] * (len(STORE_BUCKETS) + 1)
-        buckets[bisect.bisect_left(STORE_BUCKETS, seconds)] += 1
-        self.store_sums[op] += seconds
+        self.timing(op).observe(seconds)
 
     def store_error(self, op: str, exc: Exception) -> None:
         self.store_errors[op, type(exc).__name__] += 1
@@ -64,18 +92,20 @@ class Metrics(Collector):
             "Requests answered, by route name, method and status.",
             labels=["route", "method", "status"],
         )
-        for (route, method, status), n in sorted(self.requests.items()):
-            requests.add_metric([route, method, str(status)], n)
+        for route, by_method in sorted(self.requests.items()):
+            for method, by_status in sorted(by_method.items()):
+                for status, n in sorted(by_status.items()):
+                    requests.add_metric([route, method, str(status)], n)
         yield requests
         latency = HistogramMetricFamily(
             "sessionlab_session_store_seconds",
             "Time of each session-store call, by operation.",
             labels=["op"],
         )
-        for op, buckets in sorted(self.store_buckets.items()):
-            bounds = [*map(str, STORE_BUCKETS), "+Inf"]
-            cumulative = itertools.accumulate(buckets)
-            latency.add_metric([op], list(zip(bounds, cumulative, strict=True)), self.store_sums[op])
+        bounds = [*map(str, STORE_BUCKETS), "+Inf"]
+        for op, timing in sorted(self.store_timings.items()):
+            cumulative = itertools.accumulate(timing.buckets)
+            latency.add_metric([op], list(zip(bounds, cumulative, strict=True)), timing.total)
         yield latency
         errors = CounterMetricFamily(
             "sessionlab_session_store_errors",
@@ -99,3 +129,11 @@ class Metrics(Collector):
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def count(counts: RouteCounts, method: str, status: int) -> None:
+    """One request of ``method`` answered ``status``, in a route's ``counts``."""
+    by_status = counts.get(method)
+    if by_status is None:
+        by_status = counts["other"]
+    by_status[status] = by_status.get(status, 0) + 1

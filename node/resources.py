@@ -27,7 +27,7 @@ from .sessions import (
     TTLDict,
 )
 from .settings import mask_password
-from .typedefs import GUARD, MEMORY, METRICS, PG, POLICY, REDIS, REPLICA, SETTINGS, STORE
+from .typedefs import GUARD, MEMORY, METRICS, PG, PIPELINE, POLICY, REDIS, REPLICA, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,13 @@ async def login_state_ctx(app: web.Application) -> AsyncIterator[None]:
         app[MEMORY] = data
     guard.metrics = store.metrics = app[METRICS]
     app[GUARD], app[STORE] = guard, store
+    app[PIPELINE].attach(store)
     log.info("session store: %s", store.kind)
     try:
         if data is not None:
             await data.start()  # caught up (replicated) before this node serves anyone
         yield
     finally:
+        app[PIPELINE].attach(None)
         if data is not None:
             await data.close()

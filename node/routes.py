@@ -103,8 +103,9 @@ def setup_routes(app: web.Application, pipeline: Pipeline, *, sms_outbox: bool, 
             continue
         if name in _DIGITS_ONLY:
             path = path.replace("{id}", "{id:[0-9]+}")
-        handler = pipeline.guard(name, view, public=name in PUBLIC_ROUTES)
-        if method == "GET":  # and HEAD, which aiohttp answers from the GET handler without a body
-            app.router.add_get(path, handler, name=name)
-        else:
-            app.router.add_route(method, path, handler, name=name)
+        public = name in PUBLIC_ROUTES
+        resource = app.router.add_resource(path, name=name)
+        # A GET route answers HEAD too, from the same view (aiohttp sends no
+        # body), counted as HEAD: each method's handler knows its own.
+        for each in ("GET", "HEAD") if method == "GET" else (method,):
+            resource.add_route(each, pipeline.guard(name, view, public=public, method=each))

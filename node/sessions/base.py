@@ -105,7 +105,7 @@ class SessionStore(_Backend, abc.ABC):
 
     kind: str
     # load_user is timed by its caller, the request pipeline, inline
-    # (node/pipeline.py: _refresh): a wrapper's coroutine on every request
+    # (node/pipeline.py: Pipeline.guard): a wrapper's coroutine on every request
     # cost more than the read.
     timed = ("save_user", "update_user", "live_sessions", "end_sessions", "ping")
 

@@ -60,7 +60,7 @@ async def test_an_unexpected_error_is_a_500_envelope_without_internals(make_clie
         raise RuntimeError("secret internals")
 
     def add_boom(app: web.Application) -> None:
-        app.router.add_get("/shop/boom/x", app[PIPELINE].guard("boom", boom, public=True))
+        app.router.add_get("/shop/boom/x", app[PIPELINE].guard("boom", boom, public=True, method="GET"))
 
     client = await make_client(setup=add_boom)
     resp = await client.get("/shop/boom/x")

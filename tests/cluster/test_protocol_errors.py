@@ -267,7 +267,7 @@ async def test_the_json_error_handler_is_the_one_aiohttp_runs(caplog: pytest.Log
     policy = Policy()
     pipeline = Pipeline("bare", policy=policy, tokens=token_rules(policy), lifecycle=Lifecycle())
     app = web.Application()
-    app.router.add_get("/", pipeline.guard("hello", hello, public=True))
+    app.router.add_get("/", pipeline.guard("hello", hello, public=True, method="GET"))
     runner = JsonErrorRunner(app, pipeline, access_log=None)
     await runner.setup()
     try:

@@ -44,11 +44,12 @@ async def pipeline(
         return web.json_response({"success": True})
 
     pipeline = Pipeline("unit", policy=policy, tokens=token_rules(policy), lifecycle=lifecycle)
+    pipeline.attach(store)
     app = web.Application()
     app[STORE] = store
     app[LIFECYCLE] = lifecycle
-    app.router.add_get("/user/me", pipeline.guard("user.me", handler, public=False))
-    app.router.add_get("/shop/{id}", pipeline.guard("shop.get", handler, public=True))
+    app.router.add_get("/user/me", pipeline.guard("user.me", handler, public=False, method="GET"))
+    app.router.add_get("/shop/{id}", pipeline.guard("shop.get", handler, public=True, method="GET"))
     client = TestClient(NodeServer(app, pipeline))
     await client.start_server()
     try:
