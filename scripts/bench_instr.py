@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--modes", default=",".join(MODES), help="the node's, on /user/me (comma-separated; empty: none)"
     )
+    parser.add_argument(
+        "--keep", type=Path, help="a directory to keep callgrind's dumps in, for callgrind_annotate"
+    )
     args = parser.parse_args(argv)
     kinds = [kind for kind in args.floors.split(",") if kind]
     modes = [mode for mode in args.modes.split(",") if mode in MODES]
@@ -155,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         contextlib.ExitStack() as stack,
         tempfile.TemporaryDirectory(prefix="sessionlab-instr-") as tmp,
     ):
-        dumps = Path(tmp)
+        dumps = args.keep or Path(tmp)
+        dumps.mkdir(parents=True, exist_ok=True)
         trees = {"this checkout": ROOT}
         if args.before:
             trees[args.before] = stack.enter_context(worktree(args.before))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 from scripts.cluster import ROOT, ClusterConfig
 
@@ -89,17 +90,18 @@ def test_make_bench_runs_and_prints_its_table() -> None:
     assert re.search(r"saved reports/bench-[\d-]+\.md", out)
 
 
-def test_make_bench_instr_counts_the_instructions_of_a_request() -> None:
+def test_make_bench_instr_counts_the_instructions_of_a_request(tmp_path: Path) -> None:
     # The bare handler alone (no cluster, no node, no logins): each process
     # under callgrind costs seconds, and make test has a budget.
-    out = make(
-        "bench-instr", "BENCH_INSTR_ARGS=--seconds 1 --login-seconds 0 --floors bare --modes=", timeout=600
-    )
+    args = f"--seconds 1 --login-seconds 0 --floors bare --modes= --keep {tmp_path}"
+    out = make("bench-instr", f"BENCH_INSTR_ARGS={args}", timeout=600)
     counts = re.findall(r"^\| (.+?) \| ([\d,.]+) \| ([\d.]+) \|$", out, re.M)
     assert [(name, ratio) for name, _, ratio in counts] == [("bare aiohttp handler (fixed JSON)", "1.00")]
     # aiohttp answers a request in about 150,000 instructions.
     assert 50 < float(counts[0][1]) < 1000, counts
     assert re.search(r"saved reports/bench-instr-[\d-]+\.md", out)
+    # --keep: callgrind's dump of the counted window, for callgrind_annotate.
+    assert "totals:" in (tmp_path / "bare.callgrind.1").read_text()
 
 
 def test_make_bench_ab_measures_the_node_of_a_commit_beside_this_one() -> None:
