@@ -41,6 +41,8 @@ async def test_a_node_counts_requests_by_route_store_calls_logins_and_missed_ses
     for _ in range(3):
         await call(http, "GET", node + PATHS["user.me"], token=token)
     await call(http, "GET", node + PATHS["user.me"], token="0" * 32)  # no such session
+    async with http.head(node + PATHS["user.me"], headers={"authorization": token}) as resp:
+        assert resp.status == 200  # a GET route's HEAD: counted as what it is
     for method in ("PROPFIND", "MKCOL"):  # methods a client picks are not label values
         async with http.request(method, node + "/no/such/page") as resp:
             assert resp.status in (404, 405)
@@ -51,7 +53,8 @@ async def test_a_node_counts_requests_by_route_store_calls_logins_and_missed_ses
 
     assert grew("sessionlab_http_requests_total", route="user.me", method="GET", status="200") == 3
     assert grew("sessionlab_http_requests_total", route="user.me", method="GET", status="401") == 1
-    assert grew("sessionlab_session_store_seconds_count", op="load_user") == 4
+    assert grew("sessionlab_http_requests_total", route="user.me", method="HEAD", status="200") == 1
+    assert grew("sessionlab_session_store_seconds_count", op="load_user") == 5
     assert grew("sessionlab_session_store_seconds_count", op="save_user") == 1
     assert grew("sessionlab_logins_total", result="ok") == 1
     assert grew("sessionlab_codes_sent_total") == 1
