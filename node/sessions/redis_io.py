@@ -105,7 +105,7 @@ class TickBatch:
         cluster pipeline 48 % dearer a request than one script."""
         future = asyncio.get_running_loop().create_future()
         if self._own:
-            self.queue(_Call(None, future, raw=shape.packed(key), count=shape.count))
+            self.queue(_Call(None, future, packed=shape.packed(key), count=shape.count))
         else:
             self._texts.setdefault(shape.sha, shape.lua)
             self.queue(_Call((("EVALSHA", shape.sha, 1, key),), future, shape.sha))
@@ -330,8 +330,7 @@ class TickBatch:
 
 def _packed(batch: list[_Call]) -> tuple[bytes, int]:
     """The batch's commands as one write, and how many replies they get."""
-    packed = b"".join([call.raw if call.raw is not None else call.packed() for call in batch])
-    return packed, sum([call.count for call in batch])
+    return b"".join([call.packed for call in batch]), sum([call.count for call in batch])
 
 
 def _resolve(future: asyncio.Future[list[Any]], result: Replies | BaseException) -> None:
@@ -377,9 +376,9 @@ class OnKey:
         self._format = b"".join(
             [
                 b"*%d\r\n" % (len(words) + 1)
-                + _bulk(words[0]).replace(b"%", b"%%")
+                + b"".join(_bulks(words[:1])).replace(b"%", b"%%")
                 + b"$%d\r\n%s\r\n"
-                + b"".join([_bulk(w) for w in words[1:]]).replace(b"%", b"%%")
+                + b"".join(_bulks(words[1:])).replace(b"%", b"%%")
                 for words in commands
             ]
         )
@@ -403,10 +402,11 @@ class OnKey:
 
 class _Call:
     """One request's commands waiting for their batch: a script (``sha``
-    given: one EVALSHA, whose reply is the call's), or plain commands,
-    as ``argvs`` or already packed (``raw``, with their ``count``)."""
+    given: one EVALSHA, whose reply is the call's), or plain commands.
+    Packed when made, or given ``packed`` (with their ``count``) by an
+    OnKey: each call is packed once, however often its batch is sent."""
 
-    __slots__ = ("argvs", "count", "future", "raw", "sha")
+    __slots__ = ("argvs", "count", "future", "packed", "sha")
 
     def __init__(
         self,
@@ -414,35 +414,26 @@ class _Call:
         future: asyncio.Future[Any],
         sha: str | None = None,
         *,
-        raw: bytes | None = None,
+        packed: bytes | None = None,
         count: int = 0,
     ) -> None:
-        self.argvs, self.future, self.sha, self.raw = argvs, future, sha, raw
-        self.count = len(argvs) if argvs is not None else count  # replies
-
-    def packed(self) -> bytes:
-        """The commands in Redis's protocol (RESP), by hand: redis-py's
-        packer encodes each argument through its Encoder, and `make bench`'s
-        profile showed it costing more than the reply's parsing."""
-        if self.raw is not None:
-            return self.raw
-        assert self.argvs is not None  # one or the other
-        # Comprehensions, not a call an argument: a login's scripts have
-        # about 45 arguments between them (py-spy: 2.6 % of a login).
-        return b"".join(
-            [
-                b"*%d\r\n%s" % (len(argv), b"".join([b"$%d\r\n%s\r\n" % (len(w), w) for w in _words(argv)]))
-                for argv in self.argvs
-            ]
-        )
+        self.argvs, self.future, self.sha = argvs, future, sha
+        if packed is None:
+            assert argvs is not None  # one or the other
+            packed, count = _pack(argvs), len(argvs)
+        self.packed, self.count = packed, count  # count: of replies
 
 
-def _words(argv: tuple[Arg, ...]) -> list[bytes]:
+def _pack(argvs: tuple[tuple[Arg, ...], ...]) -> bytes:
+    """Commands in Redis's protocol (RESP), by hand: redis-py's packer
+    encodes each argument through its Encoder, and `make bench`'s profile
+    showed it costing more than the reply's parsing."""
+    return b"".join([b"*%d\r\n%s" % (len(argv), b"".join(_bulks(argv))) for argv in argvs])
+
+
+def _bulks(words: tuple[Arg, ...]) -> list[bytes]:
     # As redis-py writes them: str() is repr() for a float, digits for an
     # int, the text itself for a str (a bool is no Arg: redis-py refuses it).
-    return [str(value).encode() for value in argv]
-
-
-def _bulk(value: Arg) -> bytes:
-    [data] = _words((value,))
-    return b"$%d\r\n%s\r\n" % (len(data), data)
+    # Comprehensions, not a call a word: a login's scripts have about 45
+    # words between them (py-spy: 2.6 % of a login).
+    return [b"$%d\r\n%s\r\n" % (len(data), data) for data in [str(word).encode() for word in words]]

@@ -28,6 +28,6 @@ def test_plain_commands_and_scripts_pack_as_redis_py_packs_them() -> None:
     loop = asyncio.new_event_loop()
     try:
         argvs = (("EVALSHA", "ab" * 20, 1, KEY, 3, 2.5, "值"), ("DEL", KEY))
-        assert _Call(argvs, loop.create_future()).packed() == by_redis_py(*argvs)
+        assert _Call(argvs, loop.create_future()).packed == by_redis_py(*argvs)
     finally:
         loop.close()
