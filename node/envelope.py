@@ -52,9 +52,14 @@ def ok(data: Any = None, total: int | None = None) -> web.Response:
     return web.Response(body=orjson.dumps(body), headers=_JSON)
 
 
-def ok_encoded(data: bytes) -> web.Response:
-    """``ok(data)``, ``data`` already encoded as JSON."""
-    return web.Response(body=b'{"success":true,"data":' + data + b"}", headers=_JSON)
+def ok_body(data: Any) -> bytes:
+    """The body of ``ok(data)``, to keep and answer with (``answer``)."""
+    return orjson.dumps({"success": True, "data": data})
+
+
+def answer(body: bytes) -> web.Response:
+    """The answer of an envelope already encoded."""
+    return web.Response(body=body, headers=_JSON)
 
 
 def fail(

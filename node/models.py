@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-import orjson
-
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__,
 # four times slower, and redis mode makes one on every request.  Nothing
@@ -16,17 +14,12 @@ class UserDTO:
     id: int
     nick_name: str
     icon: str = ""
-    _encoded: bytes | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
+    # GET /user/me's answer, kept by node/views.py: an in-process store
+    # answers with the same user every time.
+    answer: bytes | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def to_json(self) -> dict[str, object]:
         return {"id": self.id, "nickName": self.nick_name, "icon": self.icon}
-
-    def encoded(self) -> bytes:
-        """``to_json()`` as JSON, encoded once: an in-process store answers
-        GET /user/me with the same user every time."""
-        if self._encoded is None:
-            self._encoded = orjson.dumps(self.to_json())
-        return self._encoded
 
     def to_hash(self) -> dict[str, str]:
         # Every field as a string: the seed's ClassCastException came from

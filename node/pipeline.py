@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from time import perf_counter
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from aiohttp import ClientConnectionResetError, hdrs, web
 from aiohttp.typedefs import Handler
@@ -33,7 +33,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from multidict import istr
 
 from .envelope import ApiError, fail, http_status, wants_chinese, wants_course
-from .metrics import Metrics, count
+from .metrics import LOAD_USER_TIMED_EVERY, Metrics, count
 from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
 from .sessions import Policy, SessionStore
 from .tokens import TokenRules, session_id
@@ -45,11 +45,23 @@ log = logging.getLogger(__name__)
 CLIENT_LEFT = 499
 _X_NODE = istr("X-Node")
 AppHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+H = TypeVar("H", bound=Handler)
 _REASONS = {
     404: "not found",
     405: "method not allowed",
     413: "request body too large",
 }
+
+
+_READS_SESSION_ID = "reads_session_id"
+
+
+def reads_session_id(handler: H) -> H:
+    """Mark a handler that reads ``request[SESSION_ID]``: only those are
+    given it (a request item is set by aiohttp's Python code, 1 % of a
+    request, `make bench-instr`)."""
+    setattr(handler, _READS_SESSION_ID, True)
+    return handler
 
 
 class Pipeline:
@@ -88,6 +100,7 @@ class Pipeline:
         pipeline, metrics, well_formed = self, self.metrics, self._tokens.well_formed
         refreshes = not public or self._public_refresh
         by_status, timing = metrics.route(name)[method], metrics.timing("load_user")
+        keeps_session_id = getattr(handler, _READS_SESSION_ID, False)
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
@@ -100,7 +113,8 @@ class Pipeline:
                     sid = session_id(token)
                     store = pipeline.store
                     assert store is not None  # attached while the app runs
-                    started = perf_counter()
+                    calls = timing.calls = timing.calls + 1
+                    started = perf_counter() if calls % LOAD_USER_TIMED_EVERY == 1 else None
                     try:
                         user = await store.load_user(sid)
                     except Exception as exc:
@@ -113,10 +127,11 @@ class Pipeline:
                     else:
                         if user is None:
                             metrics.sessions_missed += 1  # the store answered: no such session here
-                        else:
+                        elif keeps_session_id:
                             request[SESSION_ID] = sid
                     finally:
-                        timing.observe(perf_counter() - started)
+                        if started is not None:
+                            timing.observe(perf_counter() - started)
                 request[USER] = user
                 if user is None and not public:
                     _refuse_login(request)  # 3. login
@@ -210,7 +225,7 @@ def _refuse_login(request: web.Request) -> NoReturn:
     raise ApiError(401, "not logged in: send the token from /user/login in the authorization header")
 
 
-def _bearer(value: str, well_formed: Callable[[str], bool]) -> str | None:
+def _bearer(value: str, well_formed: Callable[[str], object]) -> str | None:
     """The token in an authorization header that is not the bare token,
     as the seed's front end sends it: `Bearer <token>`, or spaces around
     it; None if there is none of our shape.  (Never from the query string:

@@ -49,5 +49,6 @@ CODE_KEY = web.AppKey("code_key", bytes)
 # construction, so it cannot leak to another request the way a
 # ThreadLocal that nobody clears can.
 USER: web.RequestKey[UserDTO | None] = web.RequestKey("user")
-# The SHA-256 of the request's token, when it has a session.
+# The SHA-256 of the request's token, when it has a session, for the
+# handlers marked to read it (node/pipeline.py: reads_session_id).
 SESSION_ID = web.RequestKey("session_id", str)

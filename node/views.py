@@ -14,10 +14,11 @@ from typing import Any
 from aiohttp import web
 
 from . import db, pg
-from .envelope import ApiError, fail, ok, ok_encoded
+from .envelope import ApiError, answer, fail, ok, ok_body
 from .metrics import CONTENT_TYPE
 from .openapi import document as openapi_document
 from .outages import DATABASE_DOWN, SESSION_STORE_DOWN
+from .pipeline import reads_session_id
 from .tokens import code_mac, new_code, same_mac, session_id
 from .typedefs import (
     CODE_KEY,
@@ -171,7 +172,9 @@ async def _start_session(request: web.Request, phone: str, mac: str, source: str
 async def me(request: web.Request) -> web.StreamResponse:
     user = request[USER]
     assert user is not None  # the login middleware guarantees it
-    return ok_encoded(user.encoded())
+    if user.answer is None:
+        user.answer = ok_body(user.to_json())
+    return answer(user.answer)
 
 
 async def update_me(request: web.Request) -> web.StreamResponse:
@@ -192,6 +195,7 @@ async def update_me(request: web.Request) -> web.StreamResponse:
     return ok({**user.to_json(), "nickName": nick})
 
 
+@reads_session_id
 async def logout(request: web.Request) -> web.StreamResponse:
     """POST /user/logout: end this session, on every node at once."""
     user = request[USER]

@@ -31,10 +31,10 @@ class NodeServer(TestServer):
 
     def __init__(self, app: web.Application, pipeline: Pipeline, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
-        self._pipeline = pipeline
+        self.pipeline = pipeline
 
     async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
-        return JsonErrorRunner(self.app, self._pipeline, **kwargs)
+        return JsonErrorRunner(self.app, self.pipeline, **kwargs)
 
 
 class Clock:

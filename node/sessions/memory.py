@@ -151,7 +151,8 @@ class MemorySessionStore(SessionStore):
             return None
         idle = self.policy.login_user_ttl
         entry.deadline = now + (idle if idle < left else left)  # ...or the idle TTL, whichever is sooner
-        data.touched(key)
+        if data.hears_touches:
+            data.touched(key)
         return session.user
 
     async def update_user(self, session_ids: list[str], fields: dict[str, str]) -> int:

@@ -147,6 +147,8 @@ class ReplicatedDict(TTLDict):
         if self._peers:
             self._mark(key, written=True)
 
+    hears_touches = True
+
     def touched(self, key: str) -> None:
         if self._peers:
             self._mark(key, written=False)

@@ -42,7 +42,11 @@ class TTLDict:
         copy does by itself at the same deadline)."""
 
     def touched(self, key: str) -> None:
-        """Called after ``key``'s deadline alone moved (a session refreshed)."""
+        """Called after ``key``'s deadline alone moved (a session refreshed),
+        if ``hears_touches``: a session read, on every request, makes no
+        call that does nothing."""
+
+    hears_touches = False
 
     async def start(self) -> None:
         """Before the node serves anyone (a replica catches up)."""

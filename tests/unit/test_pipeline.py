@@ -113,6 +113,15 @@ async def test_while_draining_every_answer_says_connection_close(pipeline) -> No
         assert resp.headers.get("Connection", "").lower() == "close", (path, resp.status)
 
 
+async def test_every_session_read_is_counted_and_its_first_then_one_in_16_timed(pipeline) -> None:  # type: ignore[no-untyped-def]
+    client, _, _, _ = pipeline
+    for _ in range(33):
+        assert (await client.get("/user/me", headers={"authorization": TOKEN})).status == 200
+    exposition = client.server.pipeline.metrics.exposition().decode()
+    assert 'sessionlab_session_store_calls_total{op="load_user"} 33.0' in exposition
+    assert 'sessionlab_session_store_seconds_count{op="load_user"} 3.0' in exposition  # calls 1, 17, 33
+
+
 @pytest.mark.parametrize(
     "error",
     [
