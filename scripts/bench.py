@@ -12,7 +12,9 @@ session and pushes its TTL back:
   Redis Cluster: three masters with a replica each), each on a cluster of
   its own; in interleaved rounds, each target's ratio to bare taken within
   its round (the machine is shared: ratios, not absolute rates, are the
-  figures that hold), medians over the rounds;
+  figures that hold), medians over the rounds; beside each rate, the CPU
+  a request of the process that serves it (user and system, /proc), which
+  says where a rate went;
 - login throughput: code + SMS + login a second, Postgres included, per
   Redis topology, and just before them the least a login does
   (scripts/bench_floors.py) on the same Redis and Postgres;
@@ -36,6 +38,8 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 
 import aiohttp
 from redis.asyncio import Redis
@@ -47,7 +51,7 @@ from node.sessions import LOGIN_USER_KEY, Policy, RedisSessionStore
 from node.tokens import new_token, session_id
 from scripts.bench_bare import TOKEN as FLOOR_TOKEN
 from scripts.bench_bare import USER as FLOOR_USER
-from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, launcher_setting
+from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, launcher_setting, process_pid
 from scripts.cluster.redis_topology import LAYOUTS, REPLICATED, replicated_list
 from scripts.lab.journey import log_in, log_in_lean
 from scripts.lab.lean_http import LeanConnection
@@ -65,6 +69,7 @@ class Wrk:
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_COLUMNS = ("GET /user/me with a token", "requests/s", "p50 ms", "p99 ms", "server CPU µs/request", "× bare")
 
 
 def wrk(url: str, token: str | None, *, seconds: float, connections: int) -> Wrk:
@@ -84,13 +89,27 @@ def wrk(url: str, token: str | None, *, seconds: float, connections: int) -> Wrk
     return Wrk(rps, latency("50"), latency("99"), requests)
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time process ``pid`` has used, user and system."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+class Served(NamedTuple):
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def bare_server(kind: str = "bare", *args: str) -> Iterator[str]:
+def bare_server(kind: str = "bare", *args: str) -> Iterator[Served]:
     [port] = free_ports(1)
     url = f"http://127.0.0.1:{port}/user/me"
     command = [str(VENV_BIN / "python"), "-m", "scripts.bench_bare", str(port), kind, *args]
-    with serving(command, ready=url, name=f"the {kind} server", cwd=ROOT):
-        yield url
+    with serving(command, ready=url, name=f"the {kind} server", cwd=ROOT) as proc:
+        yield Served(url, proc.pid)
 
 
 async def token_at(url: str) -> str:
@@ -191,11 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         throwaway("redis", nodes=args.nodes, name="bench-redis") as redis_cfg,
         throwaway("memory", nodes=args.nodes, name="bench-memory") as memory_cfg,
         contextlib.ExitStack() as stack,
-        bare_server() as bare_url,
-        bare_server("middleware") as middleware_url,
-        bare_server("handler") as handler_floor_url,
-        bare_server("redis", redis_cfg.effective_redis_url()) as redis_floor_url,
-        bare_server("raw-redis", redis_cfg.effective_redis_url()) as raw_floor_url,
+        bare_server() as bare,
+        bare_server("middleware") as middleware,
+        bare_server("handler") as handler_floor,
+        bare_server("redis", redis_cfg.effective_redis_url()) as redis_floor,
+        bare_server("raw-redis", redis_cfg.effective_redis_url()) as raw_floor,
         bare_server(
             "login", redis_cfg.effective_redis_url(), redis_cfg.effective_database_url()
         ) as login_floor,
@@ -211,48 +230,60 @@ def main(argv: list[str] | None = None) -> int:
             _tokens(redis_cfg, memory_cfg, *others.values())
         )
         me = PATHS["user.me"]
-        targets: dict[str, tuple[str, str | None]] = {
-            "bare aiohttp handler (fixed JSON)": (bare_url, None),
-            "the same behind one middleware that does nothing": (middleware_url, None),
+
+        def node1(cfg: ClusterConfig) -> int:
+            return process_pid(cfg, "nodes:node1")
+
+        # name: (url, token, the pid of the one process serving it, if one does)
+        targets: dict[str, tuple[str, str | None, int | None]] = {
+            "bare aiohttp handler (fixed JSON)": (bare.url, None, bare.pid),
+            "the same behind one middleware that does nothing": (middleware.url, None, middleware.pid),
             "the least a session read does, in the handler (scripts/bench_bare.py: handler)": (
-                handler_floor_url,
+                handler_floor.url,
                 FLOOR_TOKEN,
+                handler_floor.pid,
             ),
             "the least a Redis session read does, in the handler (scripts/bench_bare.py: redis)": (
-                redis_floor_url,
+                redis_floor.url,
                 FLOOR_TOKEN,
+                redis_floor.pid,
             ),
             "the same without redis-py: one connection, hiredis (scripts/bench_floors.py: RawRedis)": (
-                raw_floor_url,
+                raw_floor.url,
                 FLOOR_TOKEN,
+                raw_floor.pid,
             ),
-            "memory mode, one node": (memory_cfg.node_url(1) + me, memory_token),
-            "redis mode, one node": (redis_cfg.node_url(1) + me, redis_token),
-            f"redis mode, nginx over {args.nodes} nodes": (redis_cfg.url + "/api" + me, redis_token),
+            "memory mode, one node": (memory_cfg.node_url(1) + me, memory_token, node1(memory_cfg)),
+            "redis mode, one node": (redis_cfg.node_url(1) + me, redis_token, node1(redis_cfg)),
+            f"redis mode, nginx over {args.nodes} nodes": (redis_cfg.url + "/api" + me, redis_token, None),
         }
         # Through nginx a memory-mode token is known to one node only (the
         # bug): the nginx hop is measured on a page that needs no session
         # and no database.
         hop = f"memory mode, nginx over {args.nodes} nodes (/cluster/info: no session)"
-        targets[hop] = (memory_cfg.url + "/api" + PATHS["cluster.info"], None)
+        targets[hop] = (memory_cfg.url + "/api" + PATHS["cluster.info"], None, None)
         for (topology, cfg), token in zip(others.items(), other_tokens, strict=True):
             name = f"redis mode on {LAYOUTS[topology].description}, one node"
-            targets[name] = (cfg.node_url(1) + me, token)
+            targets[name] = (cfg.node_url(1) + me, token, node1(cfg))
         results: dict[str, list[Wrk]] = {name: [] for name in targets}
         ratios: dict[str, list[float]] = {name: [] for name in targets}
+        cpu_us: dict[str, list[float]] = {name: [] for name in targets}
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
-            measured = {name: wrk(url, tok, seconds=args.seconds, connections=args.connections)
-                        for name, (url, tok) in targets.items()}  # fmt: skip
-            bare = measured["bare aiohttp handler (fixed JSON)"].rps
-            for name, result in measured.items():
+            for name, (url, tok, pid) in targets.items():
+                used = cpu_seconds(pid) if pid else 0.0
+                result = wrk(url, tok, seconds=args.seconds, connections=args.connections)
+                if pid:
+                    cpu_us[name].append((cpu_seconds(pid) - used) * 1e6 / max(1, result.requests))
                 results[name].append(result)
-                ratios[name].append(result.rps / bare)
+            bare_rps = results["bare aiohttp handler (fixed JSON)"][-1].rps
+            for name, runs in results.items():
+                ratios[name].append(runs[-1].rps / bare_rps)
         print("==> login throughput", flush=True)
         by_topology = {LAYOUTS[t].description: c for t, c in {"single": redis_cfg, **others}.items()}
         first_nodes = {name: c.node_url(1) for name, c in by_topology.items()}
         # The floor just before the node on the same Redis and Postgres.
-        login_floor_rate = asyncio.run(login_rate(login_floor.removesuffix(me), args.login_seconds))
+        login_floor_rate = asyncio.run(login_rate(login_floor.url.removesuffix(me), args.login_seconds))
         logins = {name: asyncio.run(login_rate(url, args.login_seconds)) for name, url in first_nodes.items()}
         print(f"==> Redis memory over {args.sessions:,} sessions", flush=True)
         one, grown = asyncio.run(memory_per_session(redis_cfg, redis_token, args.sessions))
@@ -263,11 +294,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{statistics.median([r.rps for r in runs]):,.0f}",
             f"{statistics.median([r.p50_ms for r in runs]):.2f}",
             f"{statistics.median([r.p99_ms for r in runs]):.2f}",
+            f"{statistics.median(cpu_us[name]):.1f}" if cpu_us[name] else "-",
             f"{statistics.median(ratios[name]):.2f}",
         ]
         for name, runs in results.items()
     ]
-    table = markdown_table(["GET /user/me with a token", "requests/s", "p50 ms", "p99 ms", "× bare"], rows)
+    table = markdown_table(list(_COLUMNS), rows)
     login_rows = (
         "| logins a second, the least a login does on one Redis server "
         f"(scripts/bench_floors.py: login_routes; 16 clients, one process) | {login_floor_rate:,.0f} |\n"
@@ -278,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     text = (
         f"wrk -t2 -c{args.connections}, {args.seconds:g} s a target, {args.rounds} interleaved round(s), "
-        "medians; × bare is each target's rate over the bare handler's in the same round.\n\n"
+        "medians; × bare is each target's rate over the bare handler's in the same round; server CPU "
+        "is the serving process's, user and system, from /proc, over the requests wrk saw answered "
+        "(- where nginx and several nodes serve).\n\n"
         f"{table}\n\n"
         f"| other figures | |\n|---|---:|\n"
         f"{login_rows}"

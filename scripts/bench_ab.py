@@ -25,14 +25,13 @@ from pathlib import Path
 
 from loadtest.report import markdown_table
 from node.routes import PATHS
-from scripts.bench import login_rate, token_at, wrk
+from scripts.bench import cpu_seconds, login_rate, token_at, wrk
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, process_pid
 from scripts.cluster.redis_topology import LAYOUTS
 from scripts.lab.reports import save, stamp
 from scripts.lab.serving import serving
 from scripts.lab.throwaway import throwaway
 
-_TICKS = os.sysconf("SC_CLK_TCK")
 MODES = ("memory", "redis")
 
 
@@ -83,11 +82,6 @@ def node(
         command, ready=url + PATHS["readyz"], name=f"node {name}", log=log, within=within, cwd=tree, env=env
     ) as proc:
         yield url, proc.pid
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,7 +41,7 @@ def test_the_floor_without_redis_py_reads_the_session_and_pushes_its_ttl_back(
     # (The other Redis floor reads through the node's own batch, which the
     # store's tests cover.)
     asyncio.run(save_floor_session(redis_cluster))
-    with bare_server("raw-redis", redis_cluster.effective_redis_url()) as url:
+    with bare_server("raw-redis", redis_cluster.effective_redis_url()) as (url, _):
         asyncio.run(_ttl_ms(redis_cluster, KEY, set_to=60_000))
         assert asyncio.run(_me(url, TOKEN)) == USER.to_json()
         assert asyncio.run(_ttl_ms(redis_cluster, KEY)) > 29 * 60 * 1000
@@ -72,7 +72,7 @@ async def _log_in_and_look(cfg: ClusterConfig, base: str) -> tuple[dict[str, str
 
 def test_the_login_floor_logs_a_new_user_in_as_a_login_does(redis_cluster: ClusterConfig) -> None:
     stores = redis_cluster.effective_redis_url(), redis_cluster.effective_database_url()
-    with bare_server("login", *stores) as me_url:
+    with bare_server("login", *stores) as (me_url, _):
         base = me_url.removesuffix(PATHS["user.me"])
         stored, rows, code_left, wrong_status = asyncio.run(_log_in_and_look(redis_cluster, base))
     assert set(stored) == {"id", "nickName", "icon", "exp"} and stored["nickName"].startswith("user_")
