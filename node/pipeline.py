@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 CLIENT_LEFT = 499
 _X_NODE = istr("X-Node")
 AppHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
-H = TypeVar("H", bound=Handler)
+HandlerT = TypeVar("HandlerT", bound=Handler)
 _REASONS = {
     404: "not found",
     405: "method not allowed",
@@ -56,7 +56,7 @@ _REASONS = {
 _READS_SESSION_ID = "reads_session_id"
 
 
-def reads_session_id(handler: H) -> H:
+def reads_session_id(handler: HandlerT) -> HandlerT:
     """Mark a handler that reads ``request[SESSION_ID]``: only those are
     given it (a request item is set by aiohttp's Python code, 1 % of a
     request, `make bench-instr`)."""

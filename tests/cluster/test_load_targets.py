@@ -40,7 +40,7 @@ def test_make_loadtest_prints_requests_latency_failure_classes_and_the_spread(
 
 
 def test_make_loadtest_compare_shows_memory_mode_losing_and_redis_mode_not() -> None:
-    out = make("loadtest-compare", "USERS=8", "DURATION=8", "NODES=2")
+    out = make("loadtest-compare", "USERS=8", "DURATION=5", "NODES=2")
     assert count(out, "session lost (of logged-in requests)", 0) == 0
     assert count(out, "code lost (of logins tried)", 0) == 0
     memory_lost = count(out, "session lost (of logged-in requests)", 1) + count(
