@@ -12,10 +12,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from node.models import UserDTO
-from node.pipeline import Pipeline
+from node.pipeline import Pipeline, reads_session_id
 from node.sessions import MemorySessionStore, Policy, TTLDict
 from node.tokens import session_id, token_rules
-from node.typedefs import LIFECYCLE, STORE, USER, Lifecycle
+from node.typedefs import LIFECYCLE, SESSION_ID, STORE, USER, Lifecycle
 from tests.helpers import Clock, NodeServer
 
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -120,6 +120,36 @@ async def test_every_session_read_is_counted_and_its_first_then_one_in_16_timed(
     exposition = client.server.pipeline.metrics.exposition().decode()
     assert 'sessionlab_session_store_calls_total{op="load_user"} 33.0' in exposition
     assert 'sessionlab_session_store_seconds_count{op="load_user"} 3.0' in exposition  # calls 1, 17, 33
+
+
+async def test_only_a_handler_marked_to_read_the_session_id_is_given_it() -> None:
+    policy = Policy()
+    store = MemorySessionStore(policy, TTLDict())
+    await store.save_user(session_id(TOKEN), ALICE)
+    pipeline = Pipeline("unit", policy=policy, tokens=token_rules(policy), lifecycle=Lifecycle())
+    pipeline.attach(store)
+    seen: dict[str, object] = {}
+
+    async def plain(request: web.Request) -> web.Response:
+        seen["plain"] = request.get(SESSION_ID)
+        return web.json_response({"success": True})
+
+    @reads_session_id
+    async def marked(request: web.Request) -> web.Response:
+        seen["marked"] = request.get(SESSION_ID)
+        return web.json_response({"success": True})
+
+    app = web.Application()
+    app.router.add_get("/plain", pipeline.guard("plain", plain, public=False, method="GET"))
+    app.router.add_post("/marked", pipeline.guard("marked", marked, public=False, method="POST"))
+    client = TestClient(NodeServer(app, pipeline))
+    await client.start_server()
+    try:
+        assert (await client.get("/plain", headers={"authorization": TOKEN})).status == 200
+        assert (await client.post("/marked", headers={"authorization": TOKEN})).status == 200
+    finally:
+        await client.close()
+    assert seen == {"plain": None, "marked": session_id(TOKEN)}
 
 
 @pytest.mark.parametrize(
