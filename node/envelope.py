@@ -49,7 +49,7 @@ def ok(data: Any = None, total: int | None = None) -> web.Response:
         body["data"] = data
     if total is not None:
         body["total"] = total
-    return web.Response(body=orjson.dumps(body), headers=_JSON)
+    return answer(orjson.dumps(body))
 
 
 def ok_body(data: Any) -> bytes:

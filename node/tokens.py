@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable
 
 from .sessions.policy import Policy
-from .validation import TOKEN_RE, is_phone_valid
+from .validation import is_phone_valid, is_token_well_formed
 
 # CPython's own SHA-256, the one hashlib falls back to without OpenSSL: on
 # every request, for 32 bytes, OpenSSL's set-up cost more than the hash
@@ -73,7 +73,4 @@ def token_rules(policy: Policy) -> TokenRules:
         # to the browser and comes back on every request, so a phone number
         # as token is a password that anyone who knows the number can say.
         return TokenRules(new=lambda phone: phone, well_formed=is_phone_valid)
-    # The compiled pattern's own method, asked on every request: half the
-    # instructions of a set's issuperset over the characters, and no frame
-    # of ours around it (`make bench-instr`).
-    return TokenRules(new=lambda phone: new_token(), well_formed=TOKEN_RE.fullmatch)
+    return TokenRules(new=lambda phone: new_token(), well_formed=is_token_well_formed)

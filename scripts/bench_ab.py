@@ -25,7 +25,7 @@ from pathlib import Path
 
 from loadtest.report import markdown_table
 from node.routes import PATHS
-from scripts.bench import cpu_seconds, login_rate, token_at, wrk
+from scripts.bench import Served, cpu_seconds, login_rate, token_at, wrk
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, process_pid
 from scripts.cluster.redis_topology import LAYOUTS
 from scripts.lab.reports import save, stamp
@@ -64,7 +64,7 @@ def node(
     *,
     under: Sequence[str] = (),
     within: float = 30,
-) -> Iterator[tuple[str, int]]:
+) -> Iterator[Served]:
     """The node of ``tree`` on a port of its own, on ``cfg``'s stores, run
     by the command ``under`` if given (e.g. valgrind's): (url, pid)."""
     [port] = free_ports(1)
@@ -81,7 +81,7 @@ def node(
     with serving(
         command, ready=url + PATHS["readyz"], name=f"node {name}", log=log, within=within, cwd=tree, env=env
     ) as proc:
-        yield url, proc.pid
+        yield Served(url, proc.pid)
 
 
 def main(argv: list[str] | None = None) -> int:

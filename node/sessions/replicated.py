@@ -147,8 +147,6 @@ class ReplicatedDict(TTLDict):
         if self._peers:
             self._mark(key, written=True)
 
-    hears_touches = True
-
     def touched(self, key: str) -> None:
         if self._peers:
             self._mark(key, written=False)

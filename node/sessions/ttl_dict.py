@@ -43,10 +43,15 @@ class TTLDict:
 
     def touched(self, key: str) -> None:
         """Called after ``key``'s deadline alone moved (a session refreshed),
-        if ``hears_touches``: a session read, on every request, makes no
-        call that does nothing."""
+        if ``hears_touches``."""
 
+    # Whether touched() is overridden: a session read, on every request,
+    # makes no call that does nothing.
     hears_touches = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.hears_touches = cls.touched is not TTLDict.touched
 
     async def start(self) -> None:
         """Before the node serves anyone (a replica catches up)."""
