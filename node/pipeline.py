@@ -36,7 +36,7 @@ from .envelope import ApiError, fail, http_status, wants_chinese, wants_course
 from .metrics import LOAD_USER_TIMED_EVERY, Metrics, count
 from .outages import DATABASE_DOWN, DATABASE_UNAVAILABLE, SESSION_STORE_DOWN, SESSION_STORE_UNAVAILABLE
 from .sessions import Policy, SessionStore
-from .tokens import TokenRules, session_id
+from .tokens import SessionIds, TokenRules
 from .typedefs import SESSION_ID, USER, Lifecycle
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class Pipeline:
     ) -> None:
         self.node_name = node_name
         self.metrics = metrics if metrics is not None else Metrics(node_name)
-        self._tokens = tokens
+        self._session_ids = SessionIds(tokens.well_formed)
         self._lifecycle = lifecycle
         # MISTAKE=one-interceptor: the seed's first design, one interceptor on
         # the protected paths doing both jobs, so public pages refresh nothing.
@@ -97,7 +97,8 @@ class Pipeline:
         coroutine or call of a step cost more than what it did (`make
         bench-instr`); and counted by the method it is routed for, not by
         reading the request's (a property: 1 % of a request)."""
-        pipeline, metrics, well_formed = self, self.metrics, self._tokens.well_formed
+        pipeline, metrics = self, self.metrics
+        known, new_header = self._session_ids.known, self._session_ids.of
         refreshes = not public or self._public_refresh
         by_status, timing = metrics.route(name)[method], metrics.timing("load_user")
         keeps_session_id = getattr(handler, _READS_SESSION_ID, False)
@@ -106,11 +107,9 @@ class Pipeline:
             try:
                 # 2. refresh: the user of the token, request-scoped, TTL pushed back.
                 user = None
-                token = request.headers.get(hdrs.AUTHORIZATION) if refreshes else None
-                if token is not None and not well_formed(token):
-                    token = _bearer(token, well_formed)
-                if token is not None:
-                    sid = session_id(token)
+                header = request.headers.get(hdrs.AUTHORIZATION) if refreshes else None
+                sid = None if header is None else known(header) or new_header(header)
+                if sid is not None:
                     store = pipeline.store
                     assert store is not None  # attached while the app runs
                     calls = timing.calls = timing.calls + 1
@@ -223,13 +222,3 @@ def _refuse_login(request: web.Request) -> NoReturn:
     if request.headers.get("authorization", "").strip():
         raise ApiError(401, "not logged in: this token has no session here (expired, logged out, unknown)")
     raise ApiError(401, "not logged in: send the token from /user/login in the authorization header")
-
-
-def _bearer(value: str, well_formed: Callable[[str], object]) -> str | None:
-    """The token in an authorization header that is not the bare token,
-    as the seed's front end sends it: `Bearer <token>`, or spaces around
-    it; None if there is none of our shape.  (Never from the query string:
-    URLs end up in logs and histories.)"""
-    scheme, _, rest = value.strip().partition(" ")
-    value = rest.strip() if scheme.lower() == "bearer" else value.strip()
-    return value if well_formed(value) else None

@@ -52,6 +52,67 @@ def session_id(token: str) -> str:
     return _sha256(token.encode()).hexdigest()[:32]
 
 
+# The most headers each of SessionIds' two generations keeps: 10,000
+# users' tokens, about 2 MB a generation.
+SESSION_IDS_KEPT = 10_000
+# A longer header is never kept: a token and its scheme take under 64
+# characters, and a header may take 8 KB.
+_KEPT_HEADER_MAX = 64
+
+
+class SessionIds:
+    """The session id of each ``authorization`` header seen lately, so a
+    user's every request does not check and hash their token again: that
+    was 8,000 of the 179,000 instructions of a memory-mode request (`make
+    bench-instr`), and a user sends the same header for half an hour.
+
+    ``known(header)`` is the session id of a header seen lately, or None;
+    ``of(header)`` checks and hashes one not seen (None: no token of our
+    shape in it).  Two generations of at most ``kept`` headers: when the
+    newer is full it becomes the older and the oldest goes, and a header
+    found in the older moves back up.  So the headers in use stay, and a
+    flood of new ones costs a check and a hash each, as it would without
+    this.  The node keeps these tokens in its own memory (it holds them in
+    every request anyway); the store still holds only their hashes."""
+
+    def __init__(self, well_formed: Callable[[str], object], kept: int = SESSION_IDS_KEPT) -> None:
+        self._well_formed = well_formed
+        self._kept = kept
+        self._newer: dict[str, str] = {}
+        self._older: dict[str, str] = {}
+        # The newer generation's own lookup, bound once: the dict is
+        # emptied in place, never replaced (the pipeline binds this).
+        self.known = self._newer.get
+
+    def of(self, header: str) -> str | None:
+        sid = self._older.get(header)
+        if sid is None:
+            token = header if self._well_formed(header) else bearer(header, self._well_formed)
+            if token is None:
+                return None
+            sid = session_id(token)
+        if len(header) <= _KEPT_HEADER_MAX:
+            newer = self._newer
+            if len(newer) >= self._kept:
+                self._older = newer.copy()
+                newer.clear()
+            newer[header] = sid
+        return sid
+
+    def __len__(self) -> int:
+        return len(self._newer) + len(self._older)
+
+
+def bearer(value: str, well_formed: Callable[[str], object]) -> str | None:
+    """The token in an authorization header that is not the bare token,
+    as the seed's front end sends it: `Bearer <token>`, or spaces around
+    it; None if there is none of our shape.  (Never from the query string:
+    URLs end up in logs and histories.)"""
+    scheme, _, rest = value.strip().partition(" ")
+    value = rest.strip() if scheme.lower() == "bearer" else value.strip()
+    return value if well_formed(value) else None
+
+
 def same_mac(a: str, b: str) -> bool:
     """Compare two hashes in constant time."""
     # surrogateescape: a header aiohttp could not decode arrives with lone
