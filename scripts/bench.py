@@ -211,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         throwaway("memory", nodes=args.nodes, name="bench-memory") as memory_cfg,
         contextlib.ExitStack() as stack,
         bare_server() as bare,
+        bare_server("json") as json_bare,
         bare_server("middleware") as middleware,
         bare_server("handler") as handler_floor,
         bare_server("redis", redis_cfg.effective_redis_url()) as redis_floor,
@@ -237,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         # name: (url, token, the pid of the one process serving it, if one does)
         targets: dict[str, tuple[str, str | None, int | None]] = {
             "bare aiohttp handler (fixed JSON)": (bare.url, None, bare.pid),
+            "the same by web.json_response of a fixed dict, encoded each time": (
+                json_bare.url,
+                None,
+                json_bare.pid,
+            ),
             "the same behind one middleware that does nothing": (middleware.url, None, middleware.pid),
             "the least a session read does, in the handler (scripts/bench_bare.py: handler)": (
                 handler_floor.url,

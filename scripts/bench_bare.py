@@ -3,6 +3,8 @@ fixed JSON, no middleware, no store; and steps up from it, to show the
 floor a session read has on aiohttp.  `python -m scripts.bench_bare PORT [KIND]`:
 
 - ``bare``: the handler alone;
+- ``json``: the same answer by ``web.json_response`` of a fixed dict, as
+  an aiohttp handler is usually written (encoded on every request);
 - ``middleware``: the same behind one aiohttp middleware that does nothing
   (what a middleware costs: the node has none, node/pipeline.py);
 - ``handler``: the least a session read does, in the handler: read
@@ -44,13 +46,18 @@ USER = UserDTO(id=1, nick_name="user_bare000000")
 _USERS = {session_id(TOKEN): USER.to_json()}
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _JSON_NODE = {**_JSON, "X-Node": "node1"}
-KINDS = ("bare", "middleware", "handler", "redis", "raw-redis", "login")
+DATA = orjson.loads(BODY)
+KINDS = ("bare", "json", "middleware", "handler", "redis", "raw-redis", "login")
 _BATCH: web.AppKey[TickBatch] = web.AppKey("batch")
 _READ = OnKey(("HMGET", "id", "nickName", "icon", "exp"), ("PEXPIRE", 30 * 60 * 1000))
 
 
 async def handler(request: web.Request) -> web.Response:
     return web.Response(body=BODY, content_type="application/json")
+
+
+async def json_handler(request: web.Request) -> web.Response:
+    return web.json_response(DATA)
 
 
 def find_user(request: web.Request) -> dict[str, object] | None:
@@ -107,6 +114,7 @@ def main() -> None:
     if kind == "login":
         login_routes(app, redis_url=sys.argv[3], database_url=sys.argv[4])
     handlers = {
+        "json": json_handler,
         "handler": read_in_handler,
         "redis": read_redis_in_handler,
         "raw-redis": read_raw_redis_in_handler,
