@@ -63,7 +63,7 @@ _KEPT_HEADER_MAX = 64
 class SessionIds:
     """The session id of each ``authorization`` header seen lately, so a
     user's every request does not check and hash their token again: that
-    was 8,000 of the 179,000 instructions of a memory-mode request (`make
+    was 8,700 of the 179,000 instructions of a memory-mode request (`make
     bench-instr`), and a user sends the same header for half an hour.
 
     ``known(header)`` is the session id of a header seen lately, or None;
