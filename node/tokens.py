@@ -55,8 +55,9 @@ def session_id(token: str) -> str:
 # The most headers each of SessionIds' two generations keeps: 10,000
 # users' tokens, about 2 MB a generation.
 SESSION_IDS_KEPT = 10_000
-# A longer header is never kept: a token and its scheme take under 64
-# characters, and a header may take 8 KB.
+# A longer header, or one with a character outside ASCII, is never kept:
+# a token and its scheme take under 64 ASCII characters, and a header may
+# take 8 KB (padded with Unicode spaces, which `bearer` strips).
 _KEPT_HEADER_MAX = 64
 
 
@@ -91,7 +92,7 @@ class SessionIds:
             if token is None:
                 return None
             sid = session_id(token)
-        if len(header) <= _KEPT_HEADER_MAX:
+        if len(header) <= _KEPT_HEADER_MAX and header.isascii():
             newer = self._newer
             if len(newer) >= self._kept:
                 self._older = newer.copy()

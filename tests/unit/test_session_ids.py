@@ -44,14 +44,14 @@ def test_a_phone_as_token_gives_the_session_id_of_the_phone() -> None:
     assert ids.of(new_token()) is None
 
 
-def test_a_long_header_is_answered_but_not_kept() -> None:
-    # aiohttp lets a header run to 8 KB: spaces around a token are allowed,
-    # and a cache of such keys would be a way to fill the node's memory.
+def test_a_long_or_non_ascii_header_is_answered_but_not_kept() -> None:
+    # aiohttp lets a header run to 8 KB: spaces around a token are allowed
+    # (Unicode ones too), and a cache of such keys would fill the node's memory.
     ids = SessionIds(is_token_well_formed)
     token = new_token()
-    header = "Bearer " + " " * 100 + token
-    assert ids.of(header) == session_id(token)
-    assert ids.known(header) is None
+    for header in ("Bearer " + " " * 100 + token, "\u3000" * 8 + token):
+        assert ids.of(header) == session_id(token)
+        assert ids.known(header) is None
     assert len(ids) == 0
 
 
@@ -69,3 +69,13 @@ def test_at_most_two_generations_are_kept_and_a_header_in_use_is_checked_once() 
         ids.of(new_token())
         assert len(ids) <= 200
     assert checked.count(in_use) == 1  # then found in one generation or the other, never hashed again
+
+
+def test_a_header_kept_after_a_generation_turned_is_found_at_once() -> None:
+    # The pipeline binds `known` once: the newer generation must stay the same dict.
+    ids = SessionIds(is_token_well_formed, kept=100)
+    for _ in range(250):
+        ids.of(new_token())
+    latest = new_token()
+    ids.of(latest)
+    assert ids.known(latest) == session_id(latest)
