@@ -57,7 +57,7 @@ def session_id(token: str) -> str:
 SESSION_IDS_KEPT = 10_000
 # A longer header, or one with a character outside ASCII, is never kept:
 # a token and its scheme take under 64 ASCII characters, and a header may
-# take 8 KB (padded with Unicode spaces, which `bearer` strips).
+# take 8 KB (padded with Unicode spaces, which `_bearer` strips).
 _KEPT_HEADER_MAX = 64
 
 
@@ -88,7 +88,7 @@ class SessionIds:
     def of(self, header: str) -> str | None:
         sid = self._older.get(header)
         if sid is None:
-            token = header if self._well_formed(header) else bearer(header, self._well_formed)
+            token = header if self._well_formed(header) else _bearer(header, self._well_formed)
             if token is None:
                 return None
             sid = session_id(token)
@@ -104,7 +104,7 @@ class SessionIds:
         return len(self._newer) + len(self._older)
 
 
-def bearer(value: str, well_formed: Callable[[str], object]) -> str | None:
+def _bearer(value: str, well_formed: Callable[[str], object]) -> str | None:
     """The token in an authorization header that is not the bare token,
     as the seed's front end sends it: `Bearer <token>`, or spaces around
     it; None if there is none of our shape.  (Never from the query string:

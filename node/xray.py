@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from .envelope import ApiError, ok
+from .pipeline import reads_session_id
 from .redis_client import RedisClient
 from .sessions import (
     LOGIN_FAIL_KEY,
@@ -37,6 +38,7 @@ HIDDEN = "(hidden)"
 _ORDER = ("code", "sent", "fail", "lock", "token")
 
 
+@reads_session_id  # the caller's own session, if its token came in `authorization`
 async def xray(request: web.Request) -> web.StreamResponse:
     """GET /dev/xray?phone= : this node's memory, and in redis mode the
     shared keys of the phone and of the caller's session."""

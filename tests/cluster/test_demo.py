@@ -78,6 +78,19 @@ async def test_the_xray_names_the_keys_and_never_shows_a_code_a_token_or_a_hmac(
     assert session_id(token) not in text
 
 
+@pytest.mark.parametrize("store", ["redis", "memory"])
+async def test_the_xray_names_the_session_of_a_token_sent_as_authorization_too(
+    make_client: MakeClient, store: str
+) -> None:
+    client = await make_client(store)
+    token = await journey.log_in(client.session, str(client.make_url("")).rstrip("/"))
+    resp = await client.get(
+        PATHS["dev.xray"], params={"phone": random_phone()}, headers={"authorization": token}
+    )
+    assert resp.status == 200
+    assert session_id(token) in await resp.text()
+
+
 @pytest.mark.parametrize(
     ("query", "headers", "message"),
     [
