@@ -164,6 +164,29 @@ async def logins_in(url: str, seconds: float, concurrency: int = 16) -> tuple[in
     return done, time.monotonic() - started
 
 
+FLOOR_LOGIN = "the least a login does"
+
+
+def in_turn(names: list[str], round_: int) -> list[str]:
+    """``names`` in round ``round_``'s order: reversed in every other round,
+    so that no target always runs first (in `make bench-ab`, the second of
+    two login runs of the same code did 6 % more than the first)."""
+    return names if round_ % 2 == 0 else names[::-1]
+
+
+def login_rounds(targets: dict[str, str], rounds: int, seconds: float) -> dict[str, float]:
+    """Each target's median logins a second (:func:`login_rate`) over
+    ``rounds`` interleaved rounds, after a second of logins each to warm
+    it (its Postgres pool opens its connections then)."""
+    for url in targets.values():
+        asyncio.run(login_rate(url, 1.0))
+    rates: dict[str, list[float]] = {name: [] for name in targets}
+    for round_ in range(rounds):
+        for name in in_turn(list(targets), round_):
+            rates[name].append(asyncio.run(login_rate(targets[name], seconds)))
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
 async def memory_per_session(cfg: ClusterConfig, token: str, sessions: int) -> tuple[int, float]:
     """MEMORY USAGE of the session of ``token`` (a real login), and
     used_memory growth a session over ``sessions`` written by the store's own
@@ -196,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--nodes", type=int, default=launcher_setting("nodes", os.environ))
     parser.add_argument("--sessions", type=int, default=100_000, help="written to measure Redis memory")
-    parser.add_argument("--login-seconds", type=float, default=5.0)
+    parser.add_argument("--login-seconds", type=float, default=4.0, help="of logins per target per round")
     parser.add_argument(
         "--topologies",
         type=replicated_list,
@@ -276,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu_us: dict[str, list[float]] = {name: [] for name in targets}
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
-            for name, (url, tok, pid) in targets.items():
+            for name in in_turn(list(targets), round_):
+                url, tok, pid = targets[name]
                 used = cpu_seconds(pid) if pid else 0.0
                 result = wrk(url, tok, seconds=args.seconds, connections=args.connections)
                 if pid:
@@ -287,10 +311,12 @@ def main(argv: list[str] | None = None) -> int:
                 ratios[name].append(runs[-1].rps / bare_rps)
         print("==> login throughput", flush=True)
         by_topology = {LAYOUTS[t].description: c for t, c in {"single": redis_cfg, **others}.items()}
-        first_nodes = {name: c.node_url(1) for name, c in by_topology.items()}
-        # The floor just before the node on the same Redis and Postgres.
-        login_floor_rate = asyncio.run(login_rate(login_floor.url.removesuffix(me), args.login_seconds))
-        logins = {name: asyncio.run(login_rate(url, args.login_seconds)) for name, url in first_nodes.items()}
+        # The floor and the nodes on the same Redis and Postgres, in rounds.
+        login_targets = {FLOOR_LOGIN: login_floor.url.removesuffix(me)} | {
+            name: c.node_url(1) for name, c in by_topology.items()
+        }
+        login_rates = login_rounds(login_targets, args.rounds, args.login_seconds)
+        login_floor_rate = login_rates.pop(FLOOR_LOGIN)
         print(f"==> Redis memory over {args.sessions:,} sessions", flush=True)
         one, grown = asyncio.run(memory_per_session(redis_cfg, redis_token, args.sessions))
 
@@ -312,13 +338,15 @@ def main(argv: list[str] | None = None) -> int:
     ) + "".join(
         f"| logins a second, Redis on {name} (code, SMS read, login; Postgres included; "
         f"16 clients, one node) | {rate:,.0f} |\n"
-        for name, rate in logins.items()
+        for name, rate in login_rates.items()
     )
     text = (
-        f"wrk -t2 -c{args.connections}, {args.seconds:g} s a target, {args.rounds} interleaved round(s), "
-        "medians; × bare is each target's rate over the bare handler's in the same round; server CPU "
-        "is the serving process's, user and system, from /proc, over the requests wrk saw answered "
-        "(- where nginx and several nodes serve).\n\n"
+        f"wrk -t2 -c{args.connections}, {args.seconds:g} s a target, {args.rounds} interleaved round(s) "
+        "(every other one in reverse order), medians; × bare is each target's rate over the bare "
+        "handler's in the same round; server CPU is the serving process's, user and system, from "
+        "/proc, over the requests wrk saw answered (- where nginx and several nodes serve).  Logins: "
+        f"medians of {args.rounds} interleaved rounds of {args.login_seconds:g} s a target, after a "
+        "second of logins each.\n\n"
         f"{table}\n\n"
         f"| other figures | |\n|---|---:|\n"
         f"{login_rows}"

@@ -33,6 +33,7 @@ from scripts.lab.serving import serving
 from scripts.lab.throwaway import throwaway
 
 MODES = ("memory", "redis")
+SIDES = ("before", "after")
 
 
 @contextlib.contextmanager
@@ -87,7 +88,7 @@ def node(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_ab", description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", required=True, help="the commit to compare this checkout with")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4, help="even: each side leads as often")
     parser.add_argument("--seconds", type=int, default=4, help="of wrk per node per round (whole)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--login-seconds", type=float, default=4.0, help="of logins per node per round")
@@ -102,19 +103,24 @@ def main(argv: list[str] | None = None) -> int:
         nodes = {
             (mode, side): stack.enter_context(node(tree, cfg, mode, f"{mode}-{side}", cfg.log_dir))
             for mode in MODES
-            for side, tree in (("before", before), ("after", ROOT))
+            for side, tree in zip(SIDES, (before, ROOT), strict=True)
         }
         tokens = {key: asyncio.run(token_at(url)) for key, (url, _) in nodes.items()}
         rates: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
         cpu: dict[tuple[str, str], list[float]] = {key: [] for key in nodes}
         # Redis's CPU on one server; another topology's is spread over several.
         redis_pid = process_pid(cfg, "redis") if args.topology == "single" else 0
-        redis_cpu: dict[str, list[float]] = {"before": [], "after": []}
-        logins: dict[str, list[float]] = {"before": [], "after": []}
-        login_cpu: dict[str, list[float]] = {"before": [], "after": []}
+        redis_cpu: dict[str, list[float]] = {side: [] for side in SIDES}
+        logins: dict[str, list[float]] = {side: [] for side in SIDES}
+        login_cpu: dict[str, list[float]] = {side: [] for side in SIDES}
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
-            for key, (url, pid) in nodes.items():
+            # Each side first in every other round: of two login runs in a row
+            # the second did 6 % more with the same code (both sides this
+            # checkout), and a fixed order gave that to "after".
+            sides = SIDES if round_ % 2 == 0 else SIDES[::-1]
+            for key in [(mode, side) for mode in MODES for side in sides]:
+                url, pid = nodes[key]
                 started, redis_started = cpu_seconds(pid), cpu_seconds(redis_pid) if redis_pid else 0.0
                 result = wrk(
                     url + PATHS["user.me"], tokens[key], seconds=args.seconds, connections=args.connections
@@ -125,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 if key[0] == "redis" and redis_pid:
                     redis_used = cpu_seconds(redis_pid) - redis_started
                     redis_cpu[key[1]].append(redis_used * 1e6 / (result.rps * args.seconds))
-            for side in logins:  # a login is the same code in both modes: redis mode's
+            for side in sides:  # a login is the same code in both modes: redis mode's
                 url, pid = nodes["redis", side]
                 started = cpu_seconds(pid)
                 rate = asyncio.run(login_rate(url, args.login_seconds))
@@ -166,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     how = (
         f"before: {args.before}; after: this checkout; Redis on {LAYOUTS[args.topology].description}.  "
-        f"wrk -t2 -c{args.connections}, {args.seconds} s a "
-        f"node, {args.rounds} interleaved round(s), medians; the node's CPU from /proc; logins from 16 "
+        f"wrk -t2 -c{args.connections}, {args.seconds} s a node, {args.rounds} interleaved round(s), "
+        "each side first in every other one, medians; the node's CPU from /proc; logins from 16 "
         f"users, {args.login_seconds:g} s a node a round."
     )
     text = f"{how}\n\n{markdown_table(head, rows)}"
