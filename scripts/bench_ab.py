@@ -25,7 +25,7 @@ from pathlib import Path
 
 from loadtest.report import markdown_table
 from node.routes import PATHS
-from scripts.bench import Served, cpu_seconds, login_rate, token_at, wrk
+from scripts.bench import Served, cpu_seconds, in_turn, login_rate, token_at, wrk
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, process_pid
 from scripts.cluster.redis_topology import LAYOUTS
 from scripts.lab.reports import save, stamp
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             # Each side first in every other round: of two login runs in a row
             # the second did 6 % more with the same code (both sides this
             # checkout), and a fixed order gave that to "after".
-            sides = SIDES if round_ % 2 == 0 else SIDES[::-1]
+            sides = in_turn(list(SIDES), round_)
             for key in [(mode, side) for mode in MODES for side in sides]:
                 url, pid = nodes[key]
                 started, redis_started = cpu_seconds(pid), cpu_seconds(redis_pid) if redis_pid else 0.0

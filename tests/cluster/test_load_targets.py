@@ -82,8 +82,8 @@ def test_make_bench_runs_and_prints_its_table() -> None:
         "redis mode on Redis Cluster (three masters, a replica each), one node",
     )
     for row in rows:
-        # requests/s, p50, p99, the CPU a request of the one process serving it, × bare
-        cells = r"[\d,]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+"
+        # requests/s, p50, p99, the CPU a request of the one process serving it, × bare, × json_response
+        cells = r"[\d,]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+"
         assert re.search(rf"^\| {re.escape(row)} \| {cells} \|$", out, re.M), row
     assert re.search(r"^\| Redis MEMORY USAGE of one session \| \d+ bytes \|$", out, re.M)
     for topology in ("one server", "Sentinel", "Redis Cluster"):
