@@ -10,16 +10,17 @@ session and pushes its TTL back:
   directly and through nginx over all the nodes; redis mode on one node
   again for each other Redis topology (Sentinel: a master and a replica;
   Redis Cluster: three masters with a replica each), each on a cluster of
-  its own; in interleaved rounds, each target's ratio to bare taken within
+  its own; in interleaved rounds, every other one in reverse order, each
+  target's ratio to bare (and to web.json_response's answer) taken within
   its round (the machine is shared: ratios, not absolute rates, are the
   figures that hold), medians over the rounds; beside each rate, the CPU
   a request of the process that serves it (user and system, /proc), which
   says where a rate went;
-- login throughput: code + SMS + login a second, Postgres included, per
-  Redis topology, and just before them the least a login does
-  (scripts/bench_floors.py) on the same Redis and Postgres;
 - Redis memory per session: MEMORY USAGE of one session, and the growth of
-  used_memory over many sessions written the way logins write them.
+  used_memory over many sessions written the way logins write them;
+- login throughput: code + SMS + login a second, Postgres included, per
+  Redis topology, and the least a login does (scripts/bench_floors.py) on
+  the same Redis and Postgres, in rounds as above.
 
 Prints a markdown table and saves it under reports/.  No figure here is a
 pass or a fail.  Traffic goes to 127.0.0.1 only; every run is bounded.
@@ -36,7 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -82,6 +83,10 @@ BARE = "bare aiohttp handler (fixed JSON)"
 # The yardstick issue 18 set its goals against: the same answer encoded on
 # every request, as handlers are usually written.  "× bare" is the stricter.
 JSON_BARE = "the same by web.json_response of a fixed dict, encoded each time"
+FLOOR_LOGIN = "the least a login does"
+# Even, so that each order runs as often (in_turn); make bench-ab's too.
+ROUNDS = 4
+LOGIN_SECONDS = 4.0
 
 
 def wrk(url: str, token: str | None, *, seconds: float, connections: int) -> Wrk:
@@ -176,9 +181,6 @@ async def logins_in(url: str, seconds: float, concurrency: int = 16) -> tuple[in
     return done, time.monotonic() - started
 
 
-FLOOR_LOGIN = "the least a login does"
-
-
 def in_turn(names: list[str], round_: int) -> list[str]:
     """``names`` in round ``round_``'s order: reversed in every other round,
     so that no target always runs first (in `make bench-ab`, the second of
@@ -186,12 +188,17 @@ def in_turn(names: list[str], round_: int) -> list[str]:
     return names if round_ % 2 == 0 else names[::-1]
 
 
+def warm_logins(urls: Iterable[str]) -> None:
+    """A second of logins on each of ``urls`` before any is measured: a
+    node's Postgres pool opens its connections then."""
+    for url in urls:
+        asyncio.run(login_rate(url, 1.0))
+
+
 def login_rounds(targets: dict[str, str], rounds: int, seconds: float) -> dict[str, float]:
     """Each target's median logins a second (:func:`login_rate`) over
-    ``rounds`` interleaved rounds, after a second of logins each to warm
-    it (its Postgres pool opens its connections then)."""
-    for url in targets.values():
-        asyncio.run(login_rate(url, 1.0))
+    ``rounds`` interleaved rounds, each warmed first."""
+    warm_logins(targets.values())
     rates: dict[str, list[float]] = {name: [] for name in targets}
     for round_ in range(rounds):
         for name in in_turn(list(targets), round_):
@@ -226,12 +233,14 @@ async def memory_per_session(cfg: ClusterConfig, token: str, sessions: int) -> t
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="even: each order as often")
     parser.add_argument("--seconds", type=int, default=5, help="of wrk per target per round (whole)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--nodes", type=int, default=launcher_setting("nodes", os.environ))
     parser.add_argument("--sessions", type=int, default=100_000, help="written to measure Redis memory")
-    parser.add_argument("--login-seconds", type=float, default=4.0, help="of logins per target per round")
+    parser.add_argument(
+        "--login-seconds", type=float, default=LOGIN_SECONDS, help="of logins per target per round"
+    )
     parser.add_argument(
         "--topologies",
         type=replicated_list,

@@ -25,7 +25,17 @@ from pathlib import Path
 
 from loadtest.report import markdown_table
 from node.routes import PATHS
-from scripts.bench import Served, cpu_seconds, in_turn, login_rate, token_at, wrk
+from scripts.bench import (
+    LOGIN_SECONDS,
+    ROUNDS,
+    Served,
+    cpu_seconds,
+    in_turn,
+    login_rate,
+    token_at,
+    warm_logins,
+    wrk,
+)
 from scripts.cluster import ROOT, VENV_BIN, ClusterConfig, free_ports, process_pid
 from scripts.cluster.redis_topology import LAYOUTS
 from scripts.lab.reports import save, stamp
@@ -88,10 +98,12 @@ def node(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_ab", description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", required=True, help="the commit to compare this checkout with")
-    parser.add_argument("--rounds", type=int, default=4, help="even: each side leads as often")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="even: each side leads as often")
     parser.add_argument("--seconds", type=int, default=4, help="of wrk per node per round (whole)")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--login-seconds", type=float, default=4.0, help="of logins per node per round")
+    parser.add_argument(
+        "--login-seconds", type=float, default=LOGIN_SECONDS, help="of logins per node per round"
+    )
     parser.add_argument("--topology", choices=sorted(LAYOUTS), default="single", help="Redis's")
     args = parser.parse_args(argv)
 
@@ -113,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         redis_cpu: dict[str, list[float]] = {side: [] for side in SIDES}
         logins: dict[str, list[float]] = {side: [] for side in SIDES}
         login_cpu: dict[str, list[float]] = {side: [] for side in SIDES}
+        warm_logins(nodes["redis", side][0] for side in SIDES)
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
             # Each side first in every other round: of two login runs in a row

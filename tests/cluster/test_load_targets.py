@@ -72,6 +72,7 @@ def test_make_bench_runs_and_prints_its_table() -> None:
     )
     rows = (
         "bare aiohttp handler (fixed JSON)",
+        "the same by web.json_response of a fixed dict, encoded each time",
         "the same behind one middleware that does nothing",
         "the least a session read does, in the handler (scripts/bench_bare.py: handler)",
         "the least a Redis session read does, in the handler (scripts/bench_bare.py: redis)",

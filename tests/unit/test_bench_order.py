@@ -1,4 +1,4 @@
-"""`make bench` and `make bench-ab` take turns: no target always runs first."""
+"""The order `make bench` runs its targets in, and `make bench-ab` its sides."""
 
 from __future__ import annotations
 
