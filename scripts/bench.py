@@ -181,6 +181,12 @@ async def logins_in(url: str, seconds: float, concurrency: int = 16) -> tuple[in
     return done, time.monotonic() - started
 
 
+def within_rounds(runs: list[Wrk], yardstick: list[Wrk]) -> float:
+    """The median over the rounds of a target's rate over ``yardstick``'s
+    in the same round."""
+    return statistics.median(run.rps / base.rps for run, base in zip(runs, yardstick, strict=True))
+
+
 def in_turn(names: list[str], round_: int) -> list[str]:
     """``names`` in round ``round_``'s order: reversed in every other round,
     so that no target always runs first (in `make bench-ab`, the second of
@@ -312,8 +318,6 @@ def main(argv: list[str] | None = None) -> int:
             name = f"redis mode on {LAYOUTS[topology].description}, one node"
             targets[name] = (cfg.node_url(1) + me, token, node1(cfg))
         results: dict[str, list[Wrk]] = {name: [] for name in targets}
-        ratios: dict[str, list[float]] = {name: [] for name in targets}
-        json_ratios: dict[str, list[float]] = {name: [] for name in targets}
         cpu_us: dict[str, list[float]] = {name: [] for name in targets}
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
@@ -324,10 +328,6 @@ def main(argv: list[str] | None = None) -> int:
                 if pid:
                     cpu_us[name].append((cpu_seconds(pid) - used) * 1e6 / max(1, result.requests))
                 results[name].append(result)
-            bare_rps, json_rps = results[BARE][-1].rps, results[JSON_BARE][-1].rps
-            for name, runs in results.items():
-                ratios[name].append(runs[-1].rps / bare_rps)
-                json_ratios[name].append(runs[-1].rps / json_rps)
         # Before the logins, which leave keys behind (each login three): the
         # sessions' growth is measured from a near-empty Redis, as the dicts
         # grow from there, not across a doubling the logins brought closer.
@@ -349,8 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{statistics.median([r.p50_ms for r in runs]):.2f}",
             f"{statistics.median([r.p99_ms for r in runs]):.2f}",
             f"{statistics.median(cpu_us[name]):.1f}" if cpu_us[name] else "-",
-            f"{statistics.median(ratios[name]):.2f}",
-            f"{statistics.median(json_ratios[name]):.2f}",
+            f"{within_rounds(runs, results[BARE]):.2f}",
+            f"{within_rounds(runs, results[JSON_BARE]):.2f}",
         ]
         for name, runs in results.items()
     ]

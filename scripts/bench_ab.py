@@ -128,9 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         warm_logins(nodes["redis", side][0] for side in SIDES)
         for round_ in range(args.rounds):
             print(f"==> round {round_ + 1} of {args.rounds}", flush=True)
-            # Each side first in every other round: of two login runs in a row
-            # the second did 6 % more with the same code (both sides this
-            # checkout), and a fixed order gave that to "after".
+            # Each side first in every other round (in_turn says why).
             sides = in_turn(list(SIDES), round_)
             for key in [(mode, side) for mode in MODES for side in sides]:
                 url, pid = nodes[key]
