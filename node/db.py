@@ -12,7 +12,7 @@ import random
 import string
 from collections.abc import AsyncIterator
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -47,7 +47,7 @@ def random_nick_name() -> str:
 # A login's whole Postgres step, one statement: the user of $1 (read under
 # a shared lock of their row, or created by this statement with the
 # nickname $2), their other sessions younger than $4 seconds (oldest
-# first; older rows go), and a session row for $3.
+# first; older rows go), and a session row for $3, with its id.
 _USER_AND_SESSION = """
 WITH found AS (SELECT id, nick_name, icon FROM tb_user WHERE phone = $1 FOR SHARE),
 created AS (
@@ -61,24 +61,38 @@ pruned AS (
     WHERE user_id = (SELECT id FROM usr) AND create_time < (SELECT since FROM fresh)
 ),
 -- ON CONFLICT: a token made of the phone (MISTAKE=phone-token) is the
--- same at every login; a random one never meets itself.
-added AS (INSERT INTO tb_session (sid, user_id) SELECT $3, id FROM usr ON CONFLICT (sid) DO NOTHING)
+-- same at every login, and its row is the one already there; a random one
+-- never meets itself.
+added AS (
+    INSERT INTO tb_session (sid, user_id) SELECT $3, id FROM usr ON CONFLICT (sid) DO NOTHING RETURNING id
+)
 SELECT id, nick_name, icon, ARRAY(
     SELECT sid FROM tb_session
     WHERE user_id = usr.id AND create_time >= (SELECT since FROM fresh) AND sid <> $3
     ORDER BY tb_session.id
-) AS others
+) AS others, COALESCE((SELECT id FROM added), (SELECT id FROM tb_session WHERE sid = $3), 0) AS session_row
 FROM usr
 """
 
 
-async def user_and_session(
-    conn: pg.Bounded, phone: str, sid: str, max_age: float
-) -> tuple[UserDTO, list[str]]:
-    """In ``conn``'s transaction: find or create the user of ``phone`` and
-    hold their row (shared, or as its creator) until the transaction ends;
-    record session ``sid``; their other sessions still young enough to be
-    alive, oldest first (older rows go).
+class NewSession(NamedTuple):
+    user: UserDTO
+    others: list[str]  # the user's other sessions still young enough to be alive, oldest first
+    row: int  # the session's own row in tb_session
+
+
+async def new_session(pool: asyncpg.Pool, phone: str, sid: str, *, max_age: float) -> NewSession:
+    """Find or create the user of ``phone`` and record a new session of
+    theirs: one statement, committed alone.  Older rows of theirs go (their
+    sessions ended at ``max_age``).
+
+    The user's row is read under a shared lock, so a logout-all or a
+    rename, which take it exclusively, runs wholly before the statement
+    (the login reads the new name, and is not among the ended) or wholly
+    after (it lists this row, and leaves its mark for the session's save:
+    SessionStore.end_for_good, update_user).  Two logins of one user at
+    the same instant do not see each other, so under a cap the user may
+    hold one session too many until the next.
 
     Race-safe without a lock of ours: two first logins for one phone on two
     nodes both reach the INSERT, the unique index lets one row in and holds
@@ -86,38 +100,13 @@ async def user_and_session(
     DO NOTHING returns nothing, so it adds no session) runs the statement
     again, which finds the winner's row.
     """
-    for _ in range(2):
-        row = await conn.fetchrow(_USER_AND_SESSION, phone, random_nick_name(), sid, float(max_age))
-        if row is not None:
-            user = UserDTO(id=row["id"], nick_name=row["nick_name"], icon=row["icon"])
-            return user, list(row["others"])
+    async with pg.connection(pool) as conn:
+        for _ in range(2):
+            row = await conn.fetchrow(_USER_AND_SESSION, phone, random_nick_name(), sid, float(max_age))
+            if row is not None:
+                user = UserDTO(id=row["id"], nick_name=row["nick_name"], icon=row["icon"])
+                return NewSession(user, list(row["others"]), row["session_row"])
     raise LookupError("the user vanished during login")  # created, then deleted before we read it
-
-
-@contextlib.asynccontextmanager
-async def new_session(
-    pool: asyncpg.Pool, phone: str, sid: str, *, max_age: float
-) -> AsyncIterator[tuple[UserDTO, list[str]]]:
-    """Find or create the user of ``phone`` and record a new session of
-    theirs, in one transaction that holds the user's row (shared) until the
-    block ends: the block puts the session in the store, and a logout-all
-    or a rename, which take the row exclusively, wait until it has.  The
-    user is read under the lock too, so a rename is never undone by a login
-    that read the old name.  A block that raises leaves no row.
-
-    Yields the user and their other sessions still young enough to be
-    alive, oldest first; older rows go (their sessions ended at
-    ``max_age``).  Two logins of one user at the same instant do not see
-    each other, so under a cap the user may hold one session too many
-    until the next.
-
-    Each statement, and the commit, is bounded (node.pg); the block's own
-    work is not."""
-    async with pg.connection(pool) as conn, conn.transaction():
-        # The row lock is the statement's first step: logout-all and a
-        # rename take the same lock before they touch tb_session, so none
-        # of them deadlock.
-        yield await user_and_session(conn, phone, sid, max_age)
 
 
 @contextlib.asynccontextmanager
@@ -139,16 +128,16 @@ async def end_sessions(pool: asyncpg.Pool, sids: list[str]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def all_sessions(pool: asyncpg.Pool, user_id: int) -> AsyncIterator[list[str]]:
-    """Every session of the user, forgotten when the block ends without an
-    error (the block ends them in the store).  The user's row is held
-    exclusively: a login in flight finishes first and is among them, and
-    a login that starts now waits until the block is done.  Each
-    statement, and the commit, is bounded (node.pg); the block's work is not."""
+async def all_sessions(pool: asyncpg.Pool, user_id: int) -> AsyncIterator[dict[str, int]]:
+    """Every session of the user (session id: row id), forgotten when the
+    block ends without an error (the block ends them in the store).  The
+    user's row is held exclusively: a login's statement comes wholly before
+    (its row is among these) or after the block.  Each statement, and the
+    commit, is bounded (node.pg); the block's work is not."""
     async with pg.connection(pool) as conn, conn.transaction():
         await conn.execute("SELECT 1 FROM tb_user WHERE id = $1 FOR UPDATE", user_id)
-        rows = await conn.fetch("DELETE FROM tb_session WHERE user_id = $1 RETURNING sid", user_id)
-        yield [row["sid"] for row in rows]
+        rows = await conn.fetch("DELETE FROM tb_session WHERE user_id = $1 RETURNING sid, id", user_id)
+        yield {row["sid"]: row["id"] for row in rows}
 
 
 async def record_sms(pool: asyncpg.Pool, *, phone: str, code: str, body: str, node: str) -> None:

@@ -20,6 +20,9 @@ EXACT: dict[str, str] = {
     "code is required": "请输入验证码",
     "password login is not supported: log in with an SMS code": "不支持密码登录：请用短信验证码登录",
     "too many wrong tries for this code: ask for a new one": "这个验证码输错次数太多，已失效：请重新获取验证码",
+    "logged out everywhere while this login ran: log in again with the same code": (
+        "登录过程中这个账号已在所有设备退出登录：请用同一个验证码重新登录"
+    ),
     "request body is not a valid form": "请求体不是有效的表单",
     "request body must be a JSON object": "请求体必须是一个 JSON 对象",
     "request body could not be decoded": "请求体无法解码",

@@ -36,5 +36,8 @@ DATABASE_DOWN: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.TooManyConnectionsError,
 )
 
+# A store's answer that came too late to be trusted, whatever the store.
+SessionStoreTimeout = redis.exceptions.TimeoutError
+
 SESSION_STORE_UNAVAILABLE = "session store unavailable"
 DATABASE_UNAVAILABLE = "database unavailable"

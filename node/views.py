@@ -17,8 +17,9 @@ from . import db, pg
 from .envelope import ApiError, answer, fail, ok, ok_body
 from .metrics import CONTENT_TYPE
 from .openapi import document as openapi_document
-from .outages import DATABASE_DOWN, SESSION_STORE_DOWN
+from .outages import DATABASE_DOWN, SESSION_STORE_DOWN, SessionStoreTimeout
 from .pipeline import reads_session_id
+from .sessions import IN_FLIGHT
 from .tokens import code_mac, new_code, same_mac, session_id
 from .typedefs import (
     CODE_KEY,
@@ -40,6 +41,7 @@ View = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger(__name__)
 
 WRONG_CODE = "wrong code"  # the seed's 验证码错误
+ENDED_IN_FLIGHT = "logged out everywhere while this login ran: log in again with the same code"
 _REFUSALS = {
     "interval": "a code was sent to this phone a moment ago: ask again later",
     "hour": "too many codes for this phone this hour: ask again later",
@@ -138,23 +140,34 @@ async def _log_in(request: web.Request) -> web.StreamResponse:
 
 
 async def _start_session(request: web.Request, phone: str, mac: str, source: str) -> str:
-    """The right code: in one Postgres transaction that holds the user's
-    row (a logout-all or a rename waits for it), find or create the user,
-    record the session, put it in the store and take the code.  Whoever
+    """The right code: find or create the user and record the session (one
+    Postgres statement), put it in the store, and take the code.  Whoever
     takes the code first logs in; a replay, or 50 copies at once across the
-    nodes, finds nothing.  Past the cap, the user's oldest sessions end."""
-    pool, store, policy = request.app[PG], request.app[STORE], request.app[POLICY]
+    nodes, finds nothing.  A logout-all between the row and the store ends
+    this login (409); a rename there reaches it (db.new_session says how).
+    Past the cap, the user's oldest sessions end."""
+    pool, store, policy, guard = request.app[PG], request.app[STORE], request.app[POLICY], request.app[GUARD]
     token = request.app[TOKENS].new(phone)  # a new random one at every login (but MISTAKE=phone-token)
     sid = session_id(token)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    user, others, row = await db.new_session(pool, phone, sid, max_age=policy.session_max_age)
     try:
-        async with db.new_session(pool, phone, sid, max_age=policy.session_max_age) as (user, others):
-            await store.save_user(sid, user)
-            if not await request.app[GUARD].consume_code(phone, mac, source=source):
-                raise ApiError(400, WRONG_CODE)
+        if not await store.save_user(sid, user, row=row):
+            # Not the user's try: the code stays, with its tries as they were.
+            await guard.refund_attempt(phone, mac)
+            raise ApiError(409, ENDED_IN_FLIGHT)
+        if loop.time() - began > IN_FLIGHT:
+            # A logout-all's mark may have gone before this save came.
+            raise SessionStoreTimeout("the session was stored too late to tell whether a logout-all ended it")
+        if not await guard.consume_code(phone, mac, source=source):
+            raise ApiError(400, WRONG_CODE)
     except BaseException:
-        # Its token goes to nobody: end the session the store may hold.
+        # Its token goes to nobody: end the session the store may hold, and its row.
         with contextlib.suppress(*SESSION_STORE_DOWN):
             await store.end_sessions([sid])
+        with contextlib.suppress(*DATABASE_DOWN):
+            await db.end_sessions(pool, [sid])
         raise
     cap = policy.max_sessions_per_user
     if cap and others:
@@ -216,8 +229,8 @@ async def logout_all(request: web.Request) -> web.StreamResponse:
     assert user is not None
     # The rows go only if the store ended every session: a failure on
     # either side leaves them all listed, so a retry ends them.
-    async with db.all_sessions(request.app[PG], user.id) as sids:
-        ended = await request.app[STORE].end_sessions(sids)
+    async with db.all_sessions(request.app[PG], user.id) as rows:
+        ended = await request.app[STORE].end_for_good(rows)
     return ok({"ended": ended})
 
 

@@ -24,6 +24,7 @@ from .sessions import (
     phone_source,
     phone_tag,
 )
+from .sessions.memory import Ended, Pending, Session
 from .tokens import session_id
 from .typedefs import MEMORY, POLICY, REDIS, SESSION_ID, SETTINGS, TOKENS
 from .validation import is_phone_valid
@@ -79,7 +80,7 @@ def _memory(data: TTLDict, phone: str, source: str, sid: str | None) -> dict[str
     entries = []
     for key, value, deadline in data.entries():
         stem = key.split(":", 1)[0]
-        counts["codes" if stem == "code" else "sessions" if stem == "token" else "other"] += 1
+        counts["codes" if stem == "code" else "sessions" if isinstance(value, Session) else "other"] += 1
         if key in own:
             ttl = round((deadline - now) * 1000)
             entries.append({"key": key, "ttlMs": ttl, "fields": _memory_fields(stem, value)})
@@ -92,8 +93,12 @@ def _memory_fields(stem: str, value: Any) -> dict[str, Any]:
         return {k: HIDDEN if k == "mac" else v for k, v in value.items()}
     if stem == "sent":  # [[ms, mac], ...]
         return {"sends": len(value)}
-    if stem == "token":  # a memory.Session
+    if isinstance(value, Session):
         return {**value.user.to_hash(), "exp": round(value.expires_at * 1000)}
+    if isinstance(value, Ended):  # marks at a session id, as Redis shows them
+        return {"ended": value.row}
+    if isinstance(value, Pending):
+        return {**value.fields, "pending": 1}
     return {"value": value}  # a count of failures, or a lock
 
 

@@ -18,13 +18,14 @@ from .keys import (
     phone_tag,
 )
 from .memory import MemoryLoginGuard, MemorySessionStore
-from .policy import Attempt, Policy, Refusal
+from .policy import IN_FLIGHT, Attempt, Policy, Refusal
 from .redis_io import RoundTrips, TickBatch
 from .redis_store import RedisLoginGuard, RedisSessionStore
 from .replicated import ReplicatedDict
 from .ttl_dict import TTLDict
 
 __all__ = [
+    "IN_FLIGHT",
     "LOGIN_CODE_KEY",
     "LOGIN_FAIL_KEY",
     "LOGIN_LOCK_KEY",

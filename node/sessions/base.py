@@ -107,11 +107,14 @@ class SessionStore(_Backend, abc.ABC):
     # load_user is timed by its caller, the request pipeline, inline
     # (node/pipeline.py: Pipeline.guard): a wrapper's coroutine on every request
     # cost more than the read.
-    timed = ("save_user", "update_user", "live_sessions", "end_sessions", "ping")
+    timed = ("save_user", "update_user", "live_sessions", "end_sessions", "end_for_good", "ping")
 
     @abc.abstractmethod
-    async def save_user(self, session_id: str, user: UserDTO) -> None:
-        """Start a session for ``user``."""
+    async def save_user(self, session_id: str, user: UserDTO, *, row: int = 0) -> bool:
+        """Start a session for ``user`` (its row in tb_session is ``row``),
+        with the fields a rename left for it (update_user) in place of the
+        ones its login read; False, and nothing stored, if a logout-all
+        ended that row (or a later one) first (end_for_good)."""
 
     @abc.abstractmethod
     async def load_user(self, session_id: str) -> UserDTO | None:
@@ -123,7 +126,8 @@ class SessionStore(_Backend, abc.ABC):
     async def update_user(self, session_ids: list[str], fields: dict[str, str]) -> int:
         """Change these fields (by their hash names: ``nickName``) of the user
         in each of these sessions that is alive, without touching its TTL;
-        how many were."""
+        how many were.  Where none is stored (a login in flight, or a
+        session gone), the fields wait for save_user for IN_FLIGHT."""
 
     @abc.abstractmethod
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
@@ -132,6 +136,12 @@ class SessionStore(_Backend, abc.ABC):
     @abc.abstractmethod
     async def end_sessions(self, session_ids: list[str]) -> int:
         """End these sessions (all of a user's, for logout-all); how many were alive."""
+
+    @abc.abstractmethod
+    async def end_for_good(self, rows: dict[str, int]) -> int:
+        """Logout-all: end these sessions (session id: its row id), and
+        leave in each one's place, for IN_FLIGHT, a mark that refuses the
+        save of a login of that row still in flight; how many were alive."""
 
     @abc.abstractmethod
     async def ping(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..models import UserDTO
 from .base import LoginGuard, SessionStore
-from .policy import DAY_MS, MINUTE_MS, Attempt, Policy, Refusal, budget_wait, send_refusal
+from .policy import DAY_MS, IN_FLIGHT, MINUTE_MS, Attempt, Policy, Refusal, budget_wait, send_refusal
 from .ttl_dict import TTLDict
 
 
@@ -26,6 +26,25 @@ class Session:
     def __init__(self, user: UserDTO, expires_at: float) -> None:
         self.user = user
         self.expires_at = expires_at  # absolute: session_max_age from its start
+
+
+class Ended:
+    """A logout-all's mark at a session id, for a login of ``row`` in
+    flight (SessionStore.end_for_good): the Redis backend's `ended`."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: int) -> None:
+        self.row = row
+
+
+class Pending:
+    """A rename's fields for a session not stored yet (SessionStore.update_user)."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
 
 
 class MemoryLoginGuard(LoginGuard):
@@ -129,13 +148,19 @@ class MemorySessionStore(SessionStore):
         self.kind = data.kind
         self._counted: tuple[float, int] = (-1e9, 0)  # (when, sessions)
 
-    async def save_user(self, session_id: str, user: UserDTO) -> None:
-        policy = self.policy
+    async def save_user(self, session_id: str, user: UserDTO, *, row: int = 0) -> bool:
+        policy, key = self.policy, f"token:{session_id}"
+        found = self._data.get(key)
+        if isinstance(found, Ended) and found.row >= row:
+            return False
+        if isinstance(found, Pending):
+            user = UserDTO.from_hash({**user.to_hash(), **found.fields})
         self._data.put(
-            f"token:{session_id}",
+            key,
             Session(user, self._clock() + policy.session_max_age),
             min(policy.login_user_ttl, policy.session_max_age),
         )
+        return True
 
     async def load_user(self, session_id: str) -> UserDTO | None:
         key = "token:" + session_id
@@ -144,7 +169,9 @@ class MemorySessionStore(SessionStore):
         entry = data.entry(key, now)
         if entry is None:
             return None
-        session: Session = entry.value
+        session = entry.value
+        if session.__class__ is not Session:  # a mark
+            return None
         left = session.expires_at - now  # the absolute cap...
         if left <= 0:
             data.expire(key)
@@ -158,18 +185,30 @@ class MemorySessionStore(SessionStore):
     async def update_user(self, session_ids: list[str], fields: dict[str, str]) -> int:
         updated = 0
         for sid in session_ids:
-            session = self._data.get(f"token:{sid}")
-            if session is not None:
-                session.user = UserDTO.from_hash({**session.user.to_hash(), **fields})
-                self._data.changed(f"token:{sid}")
+            key = f"token:{sid}"
+            found = self._data.get(key)
+            if isinstance(found, Session):
+                found.user = UserDTO.from_hash({**found.user.to_hash(), **fields})
+                self._data.changed(key)
                 updated += 1
+            elif not isinstance(found, Ended):
+                kept = found.fields if isinstance(found, Pending) else {}
+                self._data.put(key, Pending({**kept, **fields}), IN_FLIGHT)
         return updated
 
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
-        return [sid for sid in session_ids if self._data.get(f"token:{sid}") is not None]
+        return [sid for sid in session_ids if isinstance(self._data.get(f"token:{sid}"), Session)]
 
     async def end_sessions(self, session_ids: list[str]) -> int:
         return sum(self._data.drop(f"token:{sid}") for sid in session_ids)
+
+    async def end_for_good(self, rows: dict[str, int]) -> int:
+        alive = 0
+        for sid, row in rows.items():
+            key = f"token:{sid}"
+            alive += isinstance(self._data.get(key), Session)
+            self._data.put(key, Ended(row), IN_FLIGHT)
+        return alive
 
     async def ping(self) -> None:
         return None
@@ -179,5 +218,6 @@ class MemorySessionStore(SessionStore):
         # public, and the count walks every key.
         now = time.monotonic()
         if now - self._counted[0] >= 1.0:
-            self._counted = (now, sum(k.startswith("token:") for k in self._data))
+            tokens = [self._data.get(k) for k in self._data if k.startswith("token:")]
+            self._counted = (now, sum(isinstance(v, Session) for v in tokens))
         return {**super().stats(), "sessions": self._counted[1], **self._data.stats()}

@@ -14,6 +14,11 @@ from .keys import FIXED_CODE_KEY, LOGIN_CODE_KEY, phone_tag
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
+# Seconds a logout-all's or a rename's mark waits at a session id for the
+# login that wrote its row in Postgres and has not stored the session yet
+# (SessionStore.end_for_good, update_user).  A login slower than this is
+# refused (views._start_session): the mark may have gone.
+IN_FLIGHT = 60.0
 
 
 def _default(name: str) -> Any:

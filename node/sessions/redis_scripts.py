@@ -125,19 +125,98 @@ return 0
 """
 
 
-# KEYS: session.  ARGV: ttl (ms), then field, value, ...  A new session,
-# its fields and its TTL in one step: it never exists without its TTL.
+# A session's key may hold, instead of a session, one of two marks for a
+# login in flight (between its row in Postgres and its save here), each for
+# policy.IN_FLIGHT: `ended` (the row id a logout-all ended) and `pending`
+# (with the fields a rename changed).  Neither has an `id`: a read finds
+# no session there.
+
+# KEYS: session.  ARGV: ttl (ms), row, then field, value, ...  A new
+# session, its fields and its TTL in one step (it never exists without its
+# TTL), unless a logout-all ended its row already (0); a rename's pending
+# fields win over the ones the login read.
 SAVE_HASH = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+local ended, pending = unpack(redis.call('HMGET', KEYS[1], 'ended', 'pending'))
+if ended then
+  if tonumber(ended) >= tonumber(ARGV[2]) then return 0 end
+  -- An older row's mark (MISTAKE=phone-token: one key for all its logins).
+  redis.call('DEL', KEYS[1])
+  pending = false
+end
+local renamed = pending and redis.call('HGETALL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if renamed then
+  redis.call('HSET', KEYS[1], unpack(renamed))
+  redis.call('HDEL', KEYS[1], 'pending')
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
-# KEYS: session.  ARGV: field, value, ...  One field of a stored user
-# changed alone: only what changes reaches Redis.  Never a key that has
-# gone (HSET would bring back a session without its TTL).
+# KEYS: session.  ARGV: in flight (ms), then field, value, ...  Fields of a
+# stored user changed alone (only what changes reaches Redis), without
+# touching its TTL: 1.  A session not stored (yet) gets them as pending: 0.
 UPDATE_HASH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
+local id, ended = unpack(redis.call('HMGET', KEYS[1], 'id', 'ended'))
+if ended then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if id then return 1 end
+redis.call('HSET', KEYS[1], 'pending', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 0
+"""
+
+# KEYS: session.  ARGV: row, in flight (ms).  Logout-all: the session, if
+# stored, ends (1), and the mark of its row takes its place.
+END_HASH = """
+local alive = redis.call('HEXISTS', KEYS[1], 'id')
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'ended', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return alive
+"""
+
+# MISTAKE=json-string: the same three on a string.  The marks are JSON too:
+# {"ended": row} and {"pending": {field: value}}.
+
+# KEYS: session.  ARGV: ttl (ms), row, the user's JSON.
+SAVE_JSON = """
+local old = redis.call('GET', KEYS[1])
+local value = ARGV[3]
+if old then
+  local mark = cjson.decode(old)
+  if mark.ended and mark.ended >= tonumber(ARGV[2]) then return 0 end
+  if mark.pending then
+    local user = cjson.decode(value)
+    for field, v in pairs(mark.pending) do user[field] = v end
+    value = cjson.encode(user)
+  end
+end
+redis.call('SET', KEYS[1], value, 'PX', ARGV[1])
 return 1
+"""
+
+# KEYS: session.  ARGV: in flight (ms), fields (JSON).  The whole value read,
+# changed and written back, its TTL kept: 1; a session not stored gets them
+# as pending: 0.
+UPDATE_JSON = """
+local old = redis.call('GET', KEYS[1])
+local fields = cjson.decode(ARGV[2])
+local value = old and cjson.decode(old) or {pending = {}}
+if value.ended then return 0 end
+local into = value.pending or value
+for field, v in pairs(fields) do into[field] = v end
+if value.pending then
+  redis.call('SET', KEYS[1], cjson.encode(value), 'PX', ARGV[1])
+  return 0
+end
+redis.call('SET', KEYS[1], cjson.encode(value), 'KEEPTTL')
+return 1
+"""
+
+# KEYS: session.  ARGV: row, in flight (ms).
+END_JSON = """
+local old = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], cjson.encode({ended = tonumber(ARGV[1])}), 'PX', ARGV[2])
+return old and cjson.decode(old).id and 1 or 0
 """

@@ -23,8 +23,8 @@ from .keys import (
     phone_source,
     phone_tag,
 )
-from .policy import MINUTE_MS, Attempt, Policy, Refusal
-from .redis_io import OnKey, RoundTrips, TickBatch, ms
+from .policy import IN_FLIGHT, MINUTE_MS, Attempt, Policy, Refusal
+from .redis_io import Arg, OnKey, RoundTrips, TickBatch, ms
 
 
 class _OnRedis:
@@ -146,20 +146,24 @@ class RedisSessionStore(_OnRedis, SessionStore):
         self._idle_ms = ms(policy.login_user_ttl)
         read = ("GET",) if self._as_json else ("HMGET", "id", "nickName", "icon", "exp")
         self._read = OnKey(read, ("PEXPIRE", self._idle_ms)) if self._refresh else OnKey(read)
-        self._save_hash = self._batch.script(redis_scripts.SAVE_HASH)
-        self._update_hash = self._batch.script(redis_scripts.UPDATE_HASH)
+        script = self._batch.script
+        scripts = (
+            (redis_scripts.SAVE_JSON, redis_scripts.UPDATE_JSON, redis_scripts.END_JSON)
+            if self._as_json
+            else (redis_scripts.SAVE_HASH, redis_scripts.UPDATE_HASH, redis_scripts.END_HASH)
+        )
+        self._save, self._update, self._end = (script(lua) for lua in scripts)
 
-    async def save_user(self, session_id: str, user: UserDTO) -> None:
+    async def save_user(self, session_id: str, user: UserDTO, *, row: int = 0) -> bool:
         policy = self.policy
-        key = LOGIN_USER_KEY + session_id
         exp = self._now_ms() + ms(policy.session_max_age)
         ttl = ms(min(policy.login_user_ttl, policy.session_max_age))
+        args: list[Arg] = [ttl, row]
         if self._as_json:
-            # One command: the value and its TTL arrive together.
-            await self._trips(self._redis.set(key, _json({**user.to_json(), "exp": exp}), px=ttl))
-            return
-        fields = [part for pair in user.to_hash().items() for part in pair]
-        await self._save_hash(keys=[key], args=[ttl, *fields, "exp", exp])
+            args.append(_json({**user.to_json(), "exp": exp}))
+        else:
+            args += [part for pair in user.to_hash().items() for part in pair] + ["exp", exp]
+        return bool(await self._save(keys=[LOGIN_USER_KEY + session_id], args=args))
 
     async def load_user(self, session_id: str) -> UserDTO | None:
         """Read the user and push the idle TTL back, in one round trip, as
@@ -177,9 +181,9 @@ class RedisSessionStore(_OnRedis, SessionStore):
         key = LOGIN_USER_KEY + session_id
         found = (await self._batch.on_key(self._read, key))[0]
         if self._as_json:
-            if found is None:
+            stored = None if found is None else json.loads(found)
+            if stored is None or "id" not in stored:  # none, or a mark (redis_scripts)
                 return None
-            stored = json.loads(found)
             uid, nick, icon, exp = stored["id"], stored["nickName"], stored.get("icon"), stored.get("exp")
         else:
             uid, nick, icon, exp = found
@@ -197,36 +201,29 @@ class RedisSessionStore(_OnRedis, SessionStore):
     async def update_user(self, session_ids: list[str], fields: dict[str, str]) -> int:
         if not session_ids:
             return 0
-        keys = [LOGIN_USER_KEY + sid for sid in session_ids]
-        if self._as_json:
-            return await self._rewrite_json(keys, fields)
-        args = [part for pair in fields.items() for part in pair]
+        # MISTAKE=json-string: a string has no fields, so the whole value is
+        # read, changed and written back.
+        changes = [_json(fields)] if self._as_json else [part for pair in fields.items() for part in pair]
+        args: list[Arg] = [ms(IN_FLIGHT), *changes]
         # One script each (a session is one key, in a slot of its own on a
         # Redis Cluster), all in one batch: a user has few sessions.
-        return sum(await asyncio.gather(*(self._update_hash(keys=[k], args=args) for k in keys)))
-
-    async def _rewrite_json(self, keys: list[str], fields: dict[str, str]) -> int:
-        """MISTAKE=json-string: a string has no fields, so the whole value
-        is read, changed and written back (XX: never a session that has
-        gone; KEEPTTL: its TTL as it was)."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.get(key)
-            values = await self._trips(pipe.execute())
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key, value in zip(keys, values, strict=True):
-                if value is not None:
-                    pipe.set(key, _json({**json.loads(value), **fields}), xx=True, keepttl=True)
-            return sum(bool(done) for done in await self._trips(pipe.execute()))
+        calls = [self._update(keys=[LOGIN_USER_KEY + sid], args=args) for sid in session_ids]
+        return sum(await asyncio.gather(*calls))
 
     async def live_sessions(self, session_ids: list[str]) -> list[str]:
         if not session_ids:
             return []
-        # One EXISTS each, not one for all: Redis Cluster needs one slot per command.
+        # One command each, not one for all: Redis Cluster needs one slot per
+        # command.  A session's id, not the key: a mark has none.
         async with self._redis.pipeline(transaction=False) as pipe:
             for sid in session_ids:
-                pipe.exists(LOGIN_USER_KEY + sid)
+                if self._as_json:
+                    pipe.get(LOGIN_USER_KEY + sid)
+                else:
+                    pipe.hexists(LOGIN_USER_KEY + sid, "id")
             there = await self._trips(pipe.execute())
+        if self._as_json:
+            there = [value is not None and "id" in json.loads(value) for value in there]
         return [sid for sid, alive in zip(session_ids, there, strict=True) if alive]
 
     async def end_sessions(self, session_ids: list[str]) -> int:
@@ -236,6 +233,11 @@ class RedisSessionStore(_OnRedis, SessionStore):
             for sid in session_ids:
                 pipe.delete(LOGIN_USER_KEY + sid)
             return sum(await self._trips(pipe.execute()))
+
+    async def end_for_good(self, rows: dict[str, int]) -> int:
+        in_flight = ms(IN_FLIGHT)
+        calls = [self._end(keys=[LOGIN_USER_KEY + sid], args=[row, in_flight]) for sid, row in rows.items()]
+        return sum(await asyncio.gather(*calls))
 
     async def ping(self) -> None:
         await self._trips(self._redis.ping())

@@ -26,7 +26,7 @@ import aiohttp
 
 from ..models import UserDTO
 from ..tokens import same_mac
-from .memory import Session
+from .memory import Ended, Pending, Session
 from .ttl_dict import TTLDict
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,10 @@ def peer_key(secret_key: str) -> str:
 def encode(value: Any) -> Any:
     if isinstance(value, Session):
         return {"session": {**value.user.to_json(), "exp": value.expires_at}}
+    if isinstance(value, Ended):
+        return {"ended": value.row}
+    if isinstance(value, Pending):
+        return {"pending": value.fields}
     return {"v": value}
 
 
@@ -64,6 +68,10 @@ def decode(obj: Any) -> Any:
             s = obj["session"]
             user = UserDTO(id=int(s["id"]), nick_name=str(s["nickName"]), icon=str(s["icon"]))
             return Session(user, float(s["exp"]))
+        if "ended" in obj:
+            return Ended(int(obj["ended"]))
+        if "pending" in obj:
+            return Pending({str(k): str(v) for k, v in dict(obj["pending"]).items()})
         return obj["v"]
     except (KeyError, TypeError, OverflowError) as exc:
         raise ValueError(f"not a value: {exc!r}") from None

@@ -17,15 +17,16 @@ import pytest
 import redis.exceptions
 
 from node import db
-from node import pg as bounded_pg
 from node.routes import PATHS
 from node.typedefs import GUARD, STORE
+from node.views import ENDED_IN_FLIGHT
 from scripts.lab.journey import read_sms, send_code
 from tests.conftest import Client, MakeClient
-from tests.helpers import random_phone, wait_for
+from tests.helpers import random_phone
 
-# Every step is inside the login's transaction, which holds the user's row
-# from the moment it is read: a logout-all waits for the login to finish.
+# A login's row is written (and committed) by one statement, then its
+# session is stored, then its code taken.  A logout-all or a rename waits
+# for none of them: it leaves its mark where the session is not stored yet.
 STEPS = ("row written", "session stored", "code taken")
 
 
@@ -80,15 +81,7 @@ def pause_at(
         return paused
 
     if step == "row written":
-        real = db.new_session
-
-        @contextlib.asynccontextmanager
-        async def new_session(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, list[str]]]:
-            async with real(*args, **kwargs) as found:
-                await hold()
-                yield found
-
-        monkeypatch.setattr(db, "new_session", new_session)
+        monkeypatch.setattr(db, "new_session", after(db.new_session))
     elif step == "session stored":
         store = client.app[STORE]
         monkeypatch.setattr(store, "save_user", after(store.save_user))
@@ -98,61 +91,55 @@ def pause_at(
     return reached, release
 
 
-async def waiting_for_a_row_lock(pg: asyncpg.Connection) -> bool:
-    """Whether a query of the in-process app waits for a lock."""
-    waiting = await pg.fetchval(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'inproc'"
-    )
-    return bool(waiting)
-
-
 @pytest.mark.parametrize("step", STEPS)
 async def test_a_login_racing_logout_all_at_any_step_leaves_no_session_it_cannot_end(
-    client: Client, pg: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch, step: str
+    client: Client, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
-    # Room for a busy machine: logout-all's wait for the row is bounded
-    # like any statement (node/pg.py), and here the test holds the row.
-    monkeypatch.setattr(bounded_pg, "BOUND", 10.0)
     phone = random_phone()
     first = await logged_in(client, phone)
     code = await code_for(client, phone)
     reached, release = pause_at(step, client, monkeypatch)
     second = asyncio.create_task(login(client, phone, code))
     await asyncio.wait_for(reached.wait(), 10)
-    everywhere = asyncio.create_task(logout_all(client, first))
-    await wait_for(lambda: waiting_for_a_row_lock(pg), what="logout-all to wait for the login")
-    assert not everywhere.done()
+    out_status, out = await logout_all(client, first)  # nothing waits for the login
     release.set()
-    (status, body), (out_status, out) = await asyncio.gather(second, everywhere)
+    status, body = await second
     monkeypatch.undo()
-    assert (status, out_status) == (200, 200), (body, out)
-    token = str(body["data"])
-    # Logged in before logout-all answered: ended with the rest.
-    assert out["data"]["ended"] == 2
     assert await me(client, first) == 401
-    assert await me(client, token) == 401
+    if step == "row written":
+        # Its row ended before its session was stored: refused, and said
+        # why; the code, not spent, logs in now.
+        assert (out_status, out["data"]["ended"]) == (200, 1)
+        assert (status, body["errorMsg"]) == (409, ENDED_IN_FLIGHT)
+        status, body = await login(client, phone, code)
+        assert status == 200, body
+        assert await me(client, str(body["data"])) == 200
+    else:
+        # Stored before logout-all answered: ended with the rest.
+        assert (out_status, out["data"]["ended"]) == (200, 2)
+        assert status == 200, body
+        assert await me(client, str(body["data"])) == 401
 
 
 async def test_a_rename_racing_a_login_reaches_the_new_session_too(
-    client: Client, pg: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+    client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The login reads the user under the row lock, so it cannot store the
-    # old name after the rename has renamed every session it saw.
-    monkeypatch.setattr(bounded_pg, "BOUND", 10.0)
+    # The login read the old name; the rename, which finds its row but no
+    # session yet, leaves the new name for the login's save.
     phone = random_phone()
     first = await logged_in(client, phone)
     code = await code_for(client, phone)
     reached, release = pause_at("row written", client, monkeypatch)
     second = asyncio.create_task(login(client, phone, code))
     await asyncio.wait_for(reached.wait(), 10)
-    rename = asyncio.create_task(
-        client.patch(PATHS["user.me.update"], json={"nickName": "renamed"}, headers={"authorization": first})
+    renamed = await client.patch(
+        PATHS["user.me.update"], json={"nickName": "renamed"}, headers={"authorization": first}
     )
-    await wait_for(lambda: waiting_for_a_row_lock(pg), what="the rename to wait for the login")
+    assert renamed.status == 200
     release.set()
-    (status, body), renamed = await asyncio.gather(second, rename)
+    status, body = await second
     monkeypatch.undo()
-    assert (status, renamed.status) == (200, 200), body
+    assert status == 200, body
     resp = await client.get(PATHS["user.me"], headers={"authorization": str(body["data"])})
     assert (await resp.json())["data"]["nickName"] == "renamed"
 
@@ -168,11 +155,19 @@ def failing_block(error: BaseException) -> Callable[..., Any]:
     """A stand-in for one of db's transaction blocks that fails as it opens."""
 
     @contextlib.asynccontextmanager
-    async def block(*args: Any, **kwargs: Any) -> AsyncIterator[list[str]]:
+    async def block(*args: Any, **kwargs: Any) -> AsyncIterator[dict[str, int]]:
         raise error
-        yield []  # never reached: a generator, for asynccontextmanager
+        yield {}  # never reached: a generator, for asynccontextmanager
 
     return block
+
+
+def answer_lost(call: Callable[..., Any], error: BaseException) -> Callable[..., Any]:
+    async def lost(*args: Any, **kwargs: Any) -> Any:
+        await call(*args, **kwargs)
+        raise error
+
+    return lost
 
 
 PG_DOWN = asyncpg.ConnectionDoesNotExistError("the database went away")
@@ -188,14 +183,14 @@ async def test_a_logout_all_that_failed_is_retried_to_the_same_end(
     if where == "postgres before":
         monkeypatch.setattr(db, "all_sessions", failing_block(PG_DOWN))
     elif where == "session store":
-        monkeypatch.setattr(client.app[STORE], "end_sessions", failing(REDIS_DOWN))
+        monkeypatch.setattr(client.app[STORE], "end_for_good", failing(REDIS_DOWN))
     else:
         real = db.all_sessions
 
         @contextlib.asynccontextmanager
-        async def lost_commit(*args: Any, **kwargs: Any) -> AsyncIterator[list[str]]:
-            async with real(*args, **kwargs) as sids:
-                yield sids
+        async def lost_commit(*args: Any, **kwargs: Any) -> AsyncIterator[dict[str, int]]:
+            async with real(*args, **kwargs) as rows:
+                yield rows
                 raise PG_DOWN  # after the store ended them: the rows stay
 
         monkeypatch.setattr(db, "all_sessions", lost_commit)
@@ -226,9 +221,9 @@ async def test_a_login_that_failed_for_a_store_leaves_no_session_and_the_code_st
     phone = random_phone()
     code = await code_for(client, phone)
     if step == "user and row":
-        monkeypatch.setattr(db, "user_and_session", failing(error))
-    elif step == "row written":
-        monkeypatch.setattr(db, "new_session", failing_block(error))
+        monkeypatch.setattr(db, "new_session", failing(error))
+    elif step == "row written":  # committed, and the answer lost
+        monkeypatch.setattr(db, "new_session", answer_lost(db.new_session, error))
     elif step == "session stored":
         monkeypatch.setattr(client.app[STORE], "save_user", failing(error))
     else:

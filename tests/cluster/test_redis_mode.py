@@ -13,7 +13,6 @@ import pytest
 from redis.asyncio import Redis
 
 from node import db
-from node import pg as bounded_pg
 from node.models import UserDTO
 from node.redis_client import RedisClient
 from node.routes import PATHS
@@ -145,9 +144,7 @@ async def test_simultaneous_first_logins_for_one_phone_create_one_user(
     try:
 
         async def first_login() -> UserDTO:
-            async with bounded_pg.connection(pool) as conn, conn.transaction():
-                user, _ = await db.user_and_session(conn, phone, secrets.token_hex(16), 60)
-                return user
+            return (await db.new_session(pool, phone, secrets.token_hex(16), max_age=60)).user
 
         users = await asyncio.gather(*(first_login() for _ in range(12)))
     finally:

@@ -293,3 +293,37 @@ async def test_a_rename_changes_that_field_of_the_live_sessions_only(make, mista
     assert await store.load_user(theirs) == bob
     assert await store.load_user(gone) is None  # a rename brings no session back
     assert await store.update_user([], {"nickName": "x"}) == 0
+
+
+@pytest.mark.parametrize("mistakes", [(), ("json-string",)], ids=["hash", "json-string"])
+async def test_a_login_whose_row_a_logout_all_ended_is_not_stored_but_a_later_row_is(make, mistakes) -> None:  # type: ignore[no-untyped-def]
+    # A login writes its row, then stores the session: a logout-all in
+    # between leaves a mark that refuses the save of that row, and only that.
+    _, store = make(Clock(), mistakes=mistakes)
+    alice, sid = user(), "a-" + random_phone()
+    assert await store.end_for_good({sid: 7}) == 0
+    assert not await store.save_user(sid, alice, row=7)
+    assert (await store.load_user(sid), await store.live_sessions([sid])) == (None, [])
+    # The same id with a later row: a token made of the phone (MISTAKE=phone-token).
+    assert await store.save_user(sid, alice, row=8)
+    assert await store.load_user(sid) == alice
+    assert await store.end_for_good({sid: 8, "b-" + random_phone(): 9}) == 1
+    assert (await store.load_user(sid), await store.live_sessions([sid])) == (None, [])
+
+
+@pytest.mark.parametrize("mistakes", [(), ("json-string",)], ids=["hash", "json-string"])
+async def test_a_rename_before_a_session_is_stored_reaches_it_when_it_is(make, mistakes) -> None:  # type: ignore[no-untyped-def]
+    _, store = make(Clock(), mistakes=mistakes)
+    alice, sid = user(), "a-" + random_phone()
+    assert await store.update_user([sid], {"nickName": "user_renamed1"}) == 0
+    assert await store.update_user([sid], {"icon": "/imgs/icons/renamed.png"}) == 0
+    assert (await store.load_user(sid), await store.live_sessions([sid])) == (None, [])
+    assert await store.save_user(sid, alice, row=1)
+    renamed = UserDTO(id=alice.id, nick_name="user_renamed1", icon="/imgs/icons/renamed.png")
+    assert await store.load_user(sid) == renamed
+    assert await store.update_user([sid], {"nickName": "user_renamed2"}) == 1
+    assert (await store.load_user(sid)).nick_name == "user_renamed2"
+    # A mark of logout-all takes no rename.
+    assert await store.end_for_good({sid: 1}) == 1
+    assert await store.update_user([sid], {"nickName": "user_renamed3"}) == 0
+    assert not await store.save_user(sid, alice, row=1)
