@@ -125,6 +125,10 @@ def document() -> dict[str, Any]:
                         "400": fail_answer(
                             "invalid phone, wrong or burned code, not a JSON object, password login"
                         ),
+                        "409": fail_answer(
+                            "a logout-all of this user came between the session's row and its store: "
+                            "log in again, with the same code"
+                        ),
                         "413": TOO_LARGE,
                         "429": TOO_MANY,
                         "503": STORE_DOWN,

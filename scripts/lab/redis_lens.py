@@ -43,11 +43,13 @@ async def writes_to(redis: RedisClient, key: str, action: Awaitable[None]) -> li
                 client = (entry["client_address"], entry["client_port"])
                 if not rest.startswith(key):
                     continue
-                if name == "GET" and entry["client_type"] != "lua":
+                # A script's too: a rename is one (a script's commands come
+                # one after the other, with no other client's between them).
+                if name == "GET":
                     reads[client] = f"{name} {rest}"
                 elif name == "PEXPIRE":
                     reads.pop(client, None)
-                elif name in ("HSET", "SET"):  # a script's too: the hash's rename is one
+                elif name in ("HSET", "SET"):
                     seen.extend(reads.values())
                     reads.clear()
                     seen.append(f"{name} {rest}")

@@ -126,7 +126,7 @@ async def test_a_hung_postgres_answers_its_routes_503_in_seconds_and_spares_the_
     assert any(a.status == 503 for a in during)  # the freeze was felt
     for (status, body, _), seconds in others.result():
         assert (status, body["errorMsg"], seconds < WITHIN) == (503, DATABASE_UNAVAILABLE, True), body
-    # Everything works after the resume, the logins (and their transaction) too.
+    # Everything works after the resume, the logins and logout-all too.
     token, _ = await log_in_via(http, base)
     status, _, _ = await call(http, "POST", base + PATHS["user.logout.all"], token=spare)
     assert status == 200

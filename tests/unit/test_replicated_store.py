@@ -41,6 +41,18 @@ async def test_a_peer_given_the_state_knows_every_session_and_code_with_its_expi
     assert await second.store.load_user("s1") is None
 
 
+async def test_a_peer_given_the_marks_refuses_the_save_and_keeps_the_rename_they_stand_for() -> None:
+    # Logout-all and a rename on one node, a login's save on another.
+    clock = Clock()
+    first, second = node(clock), node(clock)
+    await first.store.end_for_good({"s1": 3})
+    await first.store.update_user(["s2"], {"nickName": "user_renamed00"})
+    second.data.apply(first.data.state())
+    assert not await second.store.save_user("s1", ALICE, row=3)
+    assert await second.store.save_user("s2", ALICE, row=4)
+    assert await second.store.load_user("s2") == dataclasses.replace(ALICE, nick_name="user_renamed00")
+
+
 async def test_a_deletion_travels_as_a_change_without_a_value() -> None:
     clock = Clock()
     first, second = node(clock), node(clock)
@@ -58,6 +70,8 @@ async def test_a_deletion_travels_as_a_change_without_a_value() -> None:
         [["token:s1", {"session": {"id": "x"}}, 2e9, [1.0, "n"]]],
         [["token:s1", {"session": {"id": 1e999, "nickName": "u", "icon": "", "exp": 1}}, 2e9, [1.0, "n"]]],
         [["token:s1", "not an object", 2e9, [1.0, "n"]]],
+        [["token:s1", {"ended": "a row"}, 2e9, [1.0, "n"]]],
+        [["token:s1", {"pending": 5}, 2e9, [1.0, "n"]]],
         [["token:s1", {"v": 1}, "soon", [1.0, "n"]]],
         [["token:s1", {"v": 1}, 2e9, "yesterday"]],
         [["token:s1", {"v": 1}, 2e9, None]],
