@@ -10,8 +10,8 @@ request cannot cost less than on this stack, measured beside the node.
   found or created and the session row added in one statement, the
   session written with HSET and PEXPIRE; the node's batch for Redis and an
   asyncpg pool like the node's.  None of the node's rules: no rate limit,
-  no count of tries, no transaction holding the user's row, no cap, no
-  timeouts of its own.
+  no count of tries, no mark of a logout-all or a rename looked for, no
+  cap, no timeouts of its own.
 """
 
 from __future__ import annotations
