@@ -47,7 +47,8 @@ def random_nick_name() -> str:
 # A login's whole Postgres step, one statement: the user of $1 (read under
 # a shared lock of their row, or created by this statement with the
 # nickname $2), their other sessions younger than $4 seconds (oldest
-# first; older rows go), and a session row for $3, with its id.
+# first; older rows go) and those of them younger than $5, and a session
+# row for $3: its id, and whether this statement added it.
 _USER_AND_SESSION = """
 WITH found AS (SELECT id, nick_name, icon FROM tb_user WHERE phone = $1 FOR SHARE),
 created AS (
@@ -70,7 +71,12 @@ SELECT id, nick_name, icon, ARRAY(
     SELECT sid FROM tb_session
     WHERE user_id = usr.id AND create_time >= (SELECT since FROM fresh) AND sid <> $3
     ORDER BY tb_session.id
-) AS others, COALESCE((SELECT id FROM added), (SELECT id FROM tb_session WHERE sid = $3), 0) AS session_row
+) AS others, ARRAY(
+    SELECT sid FROM tb_session
+    WHERE user_id = usr.id AND create_time >= now() - make_interval(secs => $5) AND sid <> $3
+) AS in_flight,
+COALESCE((SELECT id FROM added), (SELECT id FROM tb_session WHERE sid = $3), 0) AS session_row,
+EXISTS (SELECT FROM added) AS added
 FROM usr
 """
 
@@ -78,10 +84,14 @@ FROM usr
 class NewSession(NamedTuple):
     user: UserDTO
     others: list[str]  # the user's other sessions still young enough to be alive, oldest first
-    row: int  # the session's own row in tb_session
+    in_flight: set[str]  # those of them younger than ``in_flight``: maybe not stored yet
+    row: int  # the session's row in tb_session
+    added: bool  # by this login (not: MISTAKE=phone-token's row of an earlier login)
 
 
-async def new_session(pool: asyncpg.Pool, phone: str, sid: str, *, max_age: float) -> NewSession:
+async def new_session(
+    pool: asyncpg.Pool, phone: str, sid: str, *, max_age: float, in_flight: float
+) -> NewSession:
     """Find or create the user of ``phone`` and record a new session of
     theirs: one statement, committed alone.  Older rows of theirs go (their
     sessions ended at ``max_age``).
@@ -102,10 +112,13 @@ async def new_session(pool: asyncpg.Pool, phone: str, sid: str, *, max_age: floa
     """
     async with pg.connection(pool) as conn:
         for _ in range(2):
-            row = await conn.fetchrow(_USER_AND_SESSION, phone, random_nick_name(), sid, float(max_age))
+            row = await conn.fetchrow(
+                _USER_AND_SESSION, phone, random_nick_name(), sid, float(max_age), float(in_flight)
+            )
             if row is not None:
                 user = UserDTO(id=row["id"], nick_name=row["nick_name"], icon=row["icon"])
-                return NewSession(user, list(row["others"]), row["session_row"])
+                others, young = list(row["others"]), set(row["in_flight"])
+                return NewSession(user, others, young, row["session_row"], row["added"])
     raise LookupError("the user vanished during login")  # created, then deleted before we read it
 
 
@@ -125,6 +138,12 @@ async def renamed_user(pool: asyncpg.Pool, user_id: int, nick_name: str) -> Asyn
 async def end_sessions(pool: asyncpg.Pool, sids: list[str]) -> None:
     if sids:
         await pg.execute(pool, "DELETE FROM tb_session WHERE sid = ANY($1::varchar[])", sids)
+
+
+async def forget_row(pool: asyncpg.Pool, row: int) -> None:
+    """The session row of a login that failed: by its id, which no other
+    login's row has (a session id may be another's: MISTAKE=phone-token)."""
+    await pg.execute(pool, "DELETE FROM tb_session WHERE id = $1", row)
 
 
 @contextlib.asynccontextmanager

@@ -151,9 +151,11 @@ async def _start_session(request: web.Request, phone: str, mac: str, source: str
     sid = session_id(token)
     loop = asyncio.get_running_loop()
     began = loop.time()
-    user, others, row = await db.new_session(pool, phone, sid, max_age=policy.session_max_age)
+    new = await db.new_session(pool, phone, sid, max_age=policy.session_max_age, in_flight=IN_FLIGHT)
+    stored = None
     try:
-        if not await store.save_user(sid, user, row=row):
+        stored = await store.save_user(sid, new.user, row=new.row)
+        if not stored:
             # Not the user's try: the code stays, with its tries as they were.
             await guard.refund_attempt(phone, mac)
             raise ApiError(409, ENDED_IN_FLIGHT)
@@ -163,19 +165,25 @@ async def _start_session(request: web.Request, phone: str, mac: str, source: str
         if not await guard.consume_code(phone, mac, source=source):
             raise ApiError(400, WRONG_CODE)
     except BaseException:
-        # Its token goes to nobody: end the session the store may hold, and its row.
-        with contextlib.suppress(*SESSION_STORE_DOWN):
-            await store.end_sessions([sid])
-        with contextlib.suppress(*DATABASE_DOWN):
-            await db.end_sessions(pool, [sid])
+        # Its token goes to nobody: end the session the store may hold
+        # (none if it refused), and the row if this login added it.
+        if stored is not False:
+            with contextlib.suppress(*SESSION_STORE_DOWN):
+                await store.end_sessions([sid])
+        if new.added:
+            with contextlib.suppress(*DATABASE_DOWN):
+                await db.forget_row(pool, new.row)
         raise
-    cap = policy.max_sessions_per_user
+    cap, others = policy.max_sessions_per_user, new.others
     if cap and others:
         try:
             alive = await store.live_sessions(others)
             over = alive[: max(0, len(alive) + 1 - cap)]  # oldest first
             await store.end_sessions(over)
-            await db.end_sessions(pool, [sid for sid in others if sid not in alive or sid in over])
+            # The rows of sessions gone go too, but not those of logins in
+            # flight: not stored yet, and not gone.
+            gone = [sid for sid in others if sid not in alive and sid not in new.in_flight]
+            await db.end_sessions(pool, [*over, *gone])
         except (*DATABASE_DOWN, *SESSION_STORE_DOWN) as exc:
             # Logged in all the same: the cap is enforced at the next login.
             log.warning("login: the session cap was not applied: %s", type(exc).__name__)

@@ -21,11 +21,12 @@ from .ttl_dict import TTLDict
 class Session:
     """A session as the in-process stores hold it."""
 
-    __slots__ = ("expires_at", "user")
+    __slots__ = ("expires_at", "row", "user")
 
-    def __init__(self, user: UserDTO, expires_at: float) -> None:
+    def __init__(self, user: UserDTO, expires_at: float, row: int = 0) -> None:
         self.user = user
         self.expires_at = expires_at  # absolute: session_max_age from its start
+        self.row = row  # its login's row in tb_session (replication weighs marks by it)
 
 
 class Ended:
@@ -157,7 +158,7 @@ class MemorySessionStore(SessionStore):
             user = UserDTO.from_hash({**user.to_hash(), **found.fields})
         self._data.put(
             key,
-            Session(user, self._clock() + policy.session_max_age),
+            Session(user, self._clock() + policy.session_max_age, row),
             min(policy.login_user_ttl, policy.session_max_age),
         )
         return True

@@ -52,7 +52,7 @@ def peer_key(secret_key: str) -> str:
 
 def encode(value: Any) -> Any:
     if isinstance(value, Session):
-        return {"session": {**value.user.to_json(), "exp": value.expires_at}}
+        return {"session": {**value.user.to_json(), "exp": value.expires_at, "row": value.row}}
     if isinstance(value, Ended):
         return {"ended": value.row}
     if isinstance(value, Pending):
@@ -67,7 +67,7 @@ def decode(obj: Any) -> Any:
         if "session" in obj:
             s = obj["session"]
             user = UserDTO(id=int(s["id"]), nick_name=str(s["nickName"]), icon=str(s["icon"]))
-            return Session(user, float(s["exp"]))
+            return Session(user, float(s["exp"]), int(s.get("row", 0)))
         if "ended" in obj:
             return Ended(int(obj["ended"]))
         if "pending" in obj:
@@ -268,10 +268,11 @@ class ReplicatedDict(TTLDict):
                     self.extend(key, deadline)
                 continue
             known = self._versions.get(key)
-            if known is not None and known[0] >= version:
+            ended = _ended(self.get(key), value)
+            if ended is False or (ended is None and known is not None and known[0] >= version):
                 continue  # older than what this copy has: a late arrival
             self.restore(key, value, deadline)
-            self._remember(key, version)
+            self._remember(key, version if known is None else max(known[0], version))
         self.counts["received"] += len(parsed)
 
     def state(self) -> list[Change]:
@@ -288,6 +289,19 @@ class ReplicatedDict(TTLDict):
                 "caughtUp": self.caught_up,
             },
         }
+
+
+def _ended(here: Any, arriving: Any) -> bool | None:
+    """Whether a logout-all's mark decides between a session and a mark,
+    whichever was written later: True, ``arriving`` wins; False, ``here``
+    does; None, the later write does.  A login whose row a logout-all ended
+    may store its session on one node after the mark was written on
+    another: a mark beats the session of its row (or an earlier one)."""
+    if isinstance(arriving, Ended) and isinstance(here, Session):
+        return here.row <= arriving.row or None
+    if isinstance(arriving, Session) and isinstance(here, Ended):
+        return False if arriving.row <= here.row else None
+    return None
 
 
 def _parse(change: Any) -> tuple[str, Any, float | None, Version | None]:

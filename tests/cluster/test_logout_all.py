@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -18,7 +20,9 @@ import redis.exceptions
 
 from node import db
 from node.routes import PATHS
-from node.typedefs import GUARD, STORE
+from node.sessions import IN_FLIGHT, LOGIN_USER_KEY
+from node.tokens import session_id
+from node.typedefs import GUARD, REDIS, STORE
 from node.views import ENDED_IN_FLIGHT
 from scripts.lab.journey import read_sms, send_code
 from tests.conftest import Client, MakeClient
@@ -121,6 +125,31 @@ async def test_a_login_racing_logout_all_at_any_step_leaves_no_session_it_cannot
         assert await me(client, str(body["data"])) == 401
 
 
+async def test_with_phone_tokens_a_login_refused_by_logout_all_leaves_its_mark_and_the_next_login_works(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MISTAKE=phone-token: every login of the phone has one session id, and
+    # the second login's row is the first's.  The mark refuses that row, not
+    # a later one, and the refused login takes away neither.
+    client = await make_client(send_interval=0, mistakes=("phone-token",))
+    phone = random_phone()
+    first = await logged_in(client, phone)
+    code = await code_for(client, phone)
+    reached, release = pause_at("row written", client, monkeypatch)
+    second = asyncio.create_task(login(client, phone, code))
+    await asyncio.wait_for(reached.wait(), 10)
+    assert (await logout_all(client, first))[0] == 200
+    release.set()
+    status, body = await second
+    monkeypatch.undo()
+    assert (status, body["errorMsg"]) == (409, ENDED_IN_FLIGHT)
+    key = LOGIN_USER_KEY + session_id(first)
+    assert await client.app[REDIS].hget(key, "ended") is not None
+    status, body = await login(client, phone, code)
+    assert status == 200, body
+    assert await me(client, str(body["data"])) == 200
+
+
 async def test_a_rename_racing_a_login_reaches_the_new_session_too(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,6 +171,29 @@ async def test_a_rename_racing_a_login_reaches_the_new_session_too(
     assert status == 200, body
     resp = await client.get(PATHS["user.me"], headers={"authorization": str(body["data"])})
     assert (await resp.json())["data"]["nickName"] == "renamed"
+
+
+async def test_a_login_under_the_cap_drops_the_rows_of_sessions_gone_but_not_of_logins_in_flight(
+    make_client: MakeClient, pg: asyncpg.Connection
+) -> None:
+    # A row whose session the store does not hold is a session gone, or a
+    # login between its row and its save: dropping that one's row would
+    # leave its session out of a logout-all's reach.
+    client = await make_client(send_interval=0, max_sessions_per_user=3)
+    phone = random_phone()
+    await logged_in(client, phone)
+    user_id = await pg.fetchval("SELECT id FROM tb_user WHERE phone = $1", phone)
+    in_flight, gone = secrets.token_hex(16), secrets.token_hex(16)
+    await pg.execute(
+        "INSERT INTO tb_session (sid, user_id, create_time) VALUES ($1, $3, now()), ($2, $3, $4)",
+        in_flight,
+        gone,
+        user_id,
+        datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=IN_FLIGHT + 60),
+    )
+    await logged_in(client, phone)  # lists both, finds neither in the store
+    rows = {r["sid"] for r in await pg.fetch("SELECT sid FROM tb_session WHERE user_id = $1", user_id)}
+    assert in_flight in rows and gone not in rows
 
 
 def failing(error: BaseException) -> Callable[..., Any]:

@@ -144,7 +144,7 @@ async def test_simultaneous_first_logins_for_one_phone_create_one_user(
     try:
 
         async def first_login() -> UserDTO:
-            return (await db.new_session(pool, phone, secrets.token_hex(16), max_age=60)).user
+            return (await db.new_session(pool, phone, secrets.token_hex(16), max_age=60, in_flight=60)).user
 
         users = await asyncio.gather(*(first_login() for _ in range(12)))
     finally:

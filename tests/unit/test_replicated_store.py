@@ -53,6 +53,25 @@ async def test_a_peer_given_the_marks_refuses_the_save_and_keeps_the_rename_they
     assert await second.store.load_user("s2") == dataclasses.replace(ALICE, nick_name="user_renamed00")
 
 
+async def test_a_mark_beats_the_session_of_its_row_stored_later_on_another_node() -> None:
+    # Logout-all on one node ends a login's row; the login's node, which has
+    # not heard yet, stores the session after it.  The mark wins both ways.
+    clock = Clock()
+    first, second = node(clock), node(clock)
+    await first.store.end_for_good({"s1": 3})
+    clock.now += 0.01
+    assert await second.store.save_user("s1", ALICE, row=3)
+    marked, stored = first.data.state(), second.data.state()
+    first.data.apply(stored)
+    second.data.apply(marked)
+    assert [await n.store.load_user("s1") for n in (first, second)] == [None, None]
+    # A later login's session (a later row: MISTAKE=phone-token) is not the mark's.
+    clock.now += 0.01
+    assert await second.store.save_user("s1", ALICE, row=4)
+    first.data.apply(second.data.state())
+    assert await first.store.load_user("s1") == ALICE
+
+
 async def test_a_deletion_travels_as_a_change_without_a_value() -> None:
     clock = Clock()
     first, second = node(clock), node(clock)
