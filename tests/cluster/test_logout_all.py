@@ -12,7 +12,7 @@ import contextlib
 import datetime
 import secrets
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import pytest
@@ -95,16 +95,30 @@ def pause_at(
     return reached, release
 
 
-@pytest.mark.parametrize("step", STEPS)
-async def test_a_login_racing_logout_all_at_any_step_leaves_no_session_it_cannot_end(
-    client: Client, monkeypatch: pytest.MonkeyPatch, step: str
-) -> None:
+class SecondLogin(NamedTuple):
+    first: str  # the token of the user's first login
+    phone: str
+    code: str  # the second login's
+    task: asyncio.Task[tuple[int, dict[str, Any]]]
+    release: asyncio.Event
+
+
+async def second_login_paused_at(step: str, client: Client, monkeypatch: pytest.MonkeyPatch) -> SecondLogin:
+    """A user logged in once, and their second login stopped after ``step``."""
     phone = random_phone()
     first = await logged_in(client, phone)
     code = await code_for(client, phone)
     reached, release = pause_at(step, client, monkeypatch)
-    second = asyncio.create_task(login(client, phone, code))
+    task = asyncio.create_task(login(client, phone, code))
     await asyncio.wait_for(reached.wait(), 10)
+    return SecondLogin(first, phone, code, task, release)
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_a_login_racing_logout_all_at_any_step_leaves_no_session_it_cannot_end(
+    client: Client, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    first, phone, code, second, release = await second_login_paused_at(step, client, monkeypatch)
     out_status, out = await logout_all(client, first)  # nothing waits for the login
     release.set()
     status, body = await second
@@ -132,12 +146,7 @@ async def test_with_phone_tokens_a_login_refused_by_logout_all_leaves_its_mark_a
     # the second login's row is the first's.  The mark refuses that row, not
     # a later one, and the refused login takes away neither.
     client = await make_client(send_interval=0, mistakes=("phone-token",))
-    phone = random_phone()
-    first = await logged_in(client, phone)
-    code = await code_for(client, phone)
-    reached, release = pause_at("row written", client, monkeypatch)
-    second = asyncio.create_task(login(client, phone, code))
-    await asyncio.wait_for(reached.wait(), 10)
+    first, phone, code, second, release = await second_login_paused_at("row written", client, monkeypatch)
     assert (await logout_all(client, first))[0] == 200
     release.set()
     status, body = await second
@@ -155,18 +164,13 @@ async def test_a_rename_racing_a_login_reaches_the_new_session_too(
 ) -> None:
     # The login read the old name; the rename, which finds its row but no
     # session yet, leaves the new name for the login's save.
-    phone = random_phone()
-    first = await logged_in(client, phone)
-    code = await code_for(client, phone)
-    reached, release = pause_at("row written", client, monkeypatch)
-    second = asyncio.create_task(login(client, phone, code))
-    await asyncio.wait_for(reached.wait(), 10)
+    second = await second_login_paused_at("row written", client, monkeypatch)
     renamed = await client.patch(
-        PATHS["user.me.update"], json={"nickName": "renamed"}, headers={"authorization": first}
+        PATHS["user.me.update"], json={"nickName": "renamed"}, headers={"authorization": second.first}
     )
     assert renamed.status == 200
-    release.set()
-    status, body = await second
+    second.release.set()
+    status, body = await second.task
     monkeypatch.undo()
     assert status == 200, body
     resp = await client.get(PATHS["user.me"], headers={"authorization": str(body["data"])})
