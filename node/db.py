@@ -67,17 +67,16 @@ pruned AS (
 added AS (
     INSERT INTO tb_session (sid, user_id) SELECT $3, id FROM usr ON CONFLICT (sid) DO NOTHING RETURNING id
 )
-SELECT id, nick_name, icon, ARRAY(
-    SELECT sid FROM tb_session
+SELECT id, nick_name, icon, o.others, o.in_flight,
+    COALESCE((SELECT id FROM added), (SELECT id FROM tb_session WHERE sid = $3), 0) AS session_row,
+    EXISTS (SELECT FROM added) AS added
+FROM usr, LATERAL (
+    SELECT COALESCE(array_agg(sid ORDER BY tb_session.id), '{}') AS others,
+        COALESCE(array_agg(sid) FILTER (WHERE create_time >= now() - make_interval(secs => $5)), '{}')
+        AS in_flight
+    FROM tb_session
     WHERE user_id = usr.id AND create_time >= (SELECT since FROM fresh) AND sid <> $3
-    ORDER BY tb_session.id
-) AS others, ARRAY(
-    SELECT sid FROM tb_session
-    WHERE user_id = usr.id AND create_time >= now() - make_interval(secs => $5) AND sid <> $3
-) AS in_flight,
-COALESCE((SELECT id FROM added), (SELECT id FROM tb_session WHERE sid = $3), 0) AS session_row,
-EXISTS (SELECT FROM added) AS added
-FROM usr
+) AS o
 """
 
 

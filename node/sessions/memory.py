@@ -38,6 +38,11 @@ class Ended:
     def __init__(self, row: int) -> None:
         self.row = row
 
+    def refuses(self, row: int) -> bool:
+        """Whether this mark ends the session of a login of ``row``: its
+        own row's, or an earlier one's (the Redis scripts' rule too)."""
+        return row <= self.row
+
 
 class Pending:
     """A rename's fields for a session not stored yet (SessionStore.update_user)."""
@@ -152,7 +157,7 @@ class MemorySessionStore(SessionStore):
     async def save_user(self, session_id: str, user: UserDTO, *, row: int = 0) -> bool:
         policy, key = self.policy, f"token:{session_id}"
         found = self._data.get(key)
-        if isinstance(found, Ended) and found.row >= row:
+        if isinstance(found, Ended) and found.refuses(row):
             return False
         if isinstance(found, Pending):
             user = UserDTO.from_hash({**user.to_hash(), **found.fields})

@@ -26,6 +26,8 @@ from .keys import (
 from .policy import IN_FLIGHT, MINUTE_MS, Attempt, Policy, Refusal
 from .redis_io import Arg, OnKey, RoundTrips, TickBatch, ms
 
+_IN_FLIGHT_MS = ms(IN_FLIGHT)  # a mark's TTL (redis_scripts)
+
 
 class _OnRedis:
     """A backend handed a ready client; ``batch`` (and its count of round
@@ -204,7 +206,7 @@ class RedisSessionStore(_OnRedis, SessionStore):
         # MISTAKE=json-string: a string has no fields, so the whole value is
         # read, changed and written back.
         changes = [_json(fields)] if self._as_json else [part for pair in fields.items() for part in pair]
-        args: list[Arg] = [ms(IN_FLIGHT), *changes]
+        args: list[Arg] = [_IN_FLIGHT_MS, *changes]
         # One script each (a session is one key, in a slot of its own on a
         # Redis Cluster), all in one batch: a user has few sessions.
         calls = [self._update(keys=[LOGIN_USER_KEY + sid], args=args) for sid in session_ids]
@@ -235,8 +237,8 @@ class RedisSessionStore(_OnRedis, SessionStore):
             return sum(await self._trips(pipe.execute()))
 
     async def end_for_good(self, rows: dict[str, int]) -> int:
-        in_flight = ms(IN_FLIGHT)
-        calls = [self._end(keys=[LOGIN_USER_KEY + sid], args=[row, in_flight]) for sid, row in rows.items()]
+        end = self._end
+        calls = [end(keys=[LOGIN_USER_KEY + sid], args=[row, _IN_FLIGHT_MS]) for sid, row in rows.items()]
         return sum(await asyncio.gather(*calls))
 
     async def ping(self) -> None:

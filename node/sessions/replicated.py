@@ -298,9 +298,9 @@ def _ended(here: Any, arriving: Any) -> bool | None:
     may store its session on one node after the mark was written on
     another: a mark beats the session of its row (or an earlier one)."""
     if isinstance(arriving, Ended) and isinstance(here, Session):
-        return here.row <= arriving.row or None
+        return arriving.refuses(here.row) or None
     if isinstance(arriving, Session) and isinstance(here, Ended):
-        return False if arriving.row <= here.row else None
+        return False if here.refuses(arriving.row) else None
     return None
 
 
