@@ -172,8 +172,21 @@ def _new_lines(cfg: ClusterConfig, sizes: dict[str, int]) -> list[str]:
     return lines
 
 
+async def _settled_log_sizes(cfg: ClusterConfig) -> dict[str, int]:
+    """The nodes' log sizes once no line has come for a moment: a refusal
+    of the test before (through nginx) may still be on its way to a log."""
+    sizes: dict[str, int] = {}
+    for _ in range(20):  # bounded: 6 s at most
+        now = {log.name: log.stat().st_size for log in cfg.log_dir.glob("*.log")}
+        if now == sizes:
+            break
+        sizes = now
+        await asyncio.sleep(0.3)
+    return sizes
+
+
 async def test_each_refusal_is_one_log_line_without_the_header(redis_cluster: ClusterConfig) -> None:
-    sizes = {log.name: log.stat().st_size for log in redis_cluster.log_dir.glob("*.log")}
+    sizes = await _settled_log_sizes(redis_cluster)
     secret = token()
     sent = 0
     for build, _ in MALFORMED.values():
