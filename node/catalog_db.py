@@ -28,18 +28,18 @@ _DISTANCE = (
 )
 
 
-async def shop_types(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+async def shop_types(pool: pg.Pool) -> list[dict[str, Any]]:
     rows = await pg.fetch(pool, "SELECT id, name, icon, sort FROM tb_shop_type ORDER BY sort, id")
     return [{"id": r["id"], "name": r["name"], "icon": r["icon"], "sort": r["sort"]} for r in rows]
 
 
-async def shop(pool: asyncpg.Pool, shop_id: int) -> dict[str, Any] | None:
+async def shop(pool: pg.Pool, shop_id: int) -> dict[str, Any] | None:
     row = await pg.fetchrow(pool, f"SELECT {_SHOP} FROM tb_shop s WHERE s.id = $1", shop_id)
     return None if row is None else _shop(row)
 
 
 async def shops_of_type(
-    pool: asyncpg.Pool, type_id: int, page: int, near: tuple[float, float] | None
+    pool: pg.Pool, type_id: int, page: int, near: tuple[float, float] | None
 ) -> list[dict[str, Any]]:
     """A page of the type's shops: by id, or, given a point, those within
     NEARBY_METRES of it, nearest first, each with its distance."""
@@ -66,7 +66,7 @@ async def shops_of_type(
     return [_shop(r) for r in rows]
 
 
-async def shops_by_name(pool: asyncpg.Pool, name: str, page: int) -> list[dict[str, Any]]:
+async def shops_by_name(pool: pg.Pool, name: str, page: int) -> list[dict[str, Any]]:
     """A page of the shops whose name holds ``name`` (every shop if empty)."""
     # strpos, not LIKE: a % or _ the user typed is a character, not a pattern.
     rows = await pg.fetch(
@@ -79,7 +79,7 @@ async def shops_by_name(pool: asyncpg.Pool, name: str, page: int) -> list[dict[s
     return [_shop(r) for r in rows]
 
 
-async def vouchers_of_shop(pool: asyncpg.Pool, shop_id: int) -> list[dict[str, Any]]:
+async def vouchers_of_shop(pool: pg.Pool, shop_id: int) -> list[dict[str, Any]]:
     """Every voucher of the shop, a flash sale's with its stock and window
     (the page itself hides those that have ended)."""
     rows = await pg.fetch(

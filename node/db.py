@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any, NamedTuple
 
-import asyncpg
-
 from . import pg
 from .models import UserDTO
 
@@ -31,7 +29,7 @@ _NICK_ALPHABET = string.ascii_lowercase + string.digits
 SMS_OUTBOX_ROWS = 100_000
 
 
-async def apply_schema(pool: asyncpg.Pool) -> None:
+async def apply_schema(pool: pg.Pool) -> None:
     sql = resources.files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
@@ -88,9 +86,7 @@ class NewSession(NamedTuple):
     added: bool  # by this login (not: MISTAKE=phone-token's row of an earlier login)
 
 
-async def new_session(
-    pool: asyncpg.Pool, phone: str, sid: str, *, max_age: float, in_flight: float
-) -> NewSession:
+async def new_session(pool: pg.Pool, phone: str, sid: str, *, max_age: float, in_flight: float) -> NewSession:
     """Find or create the user of ``phone`` and record a new session of
     theirs: one statement, committed alone.  Older rows of theirs go (their
     sessions ended at ``max_age``).
@@ -122,7 +118,7 @@ async def new_session(
 
 
 @contextlib.asynccontextmanager
-async def renamed_user(pool: asyncpg.Pool, user_id: int, nick_name: str) -> AsyncIterator[list[str]]:
+async def renamed_user(pool: pg.Pool, user_id: int, nick_name: str) -> AsyncIterator[list[str]]:
     """Rename the user, holding their row until the block (which renames
     their sessions in the store) ends; yields their sessions.  A block that
     raises leaves the name as it was."""
@@ -134,19 +130,19 @@ async def renamed_user(pool: asyncpg.Pool, user_id: int, nick_name: str) -> Asyn
         yield [row["sid"] for row in rows]
 
 
-async def end_sessions(pool: asyncpg.Pool, sids: list[str]) -> None:
+async def end_sessions(pool: pg.Pool, sids: list[str]) -> None:
     if sids:
         await pg.execute(pool, "DELETE FROM tb_session WHERE sid = ANY($1::varchar[])", sids)
 
 
-async def forget_row(pool: asyncpg.Pool, row: int) -> None:
+async def forget_row(pool: pg.Pool, row: int) -> None:
     """The session row of a login that failed: by its id, which no other
     login's row has (a session id may be another's: MISTAKE=phone-token)."""
     await pg.execute(pool, "DELETE FROM tb_session WHERE id = $1", row)
 
 
 @contextlib.asynccontextmanager
-async def all_sessions(pool: asyncpg.Pool, user_id: int) -> AsyncIterator[dict[str, int]]:
+async def all_sessions(pool: pg.Pool, user_id: int) -> AsyncIterator[dict[str, int]]:
     """Every session of the user (session id: row id), forgotten when the
     block ends without an error (the block ends them in the store).  The
     user's row is held exclusively: a login's statement comes wholly before
@@ -158,7 +154,7 @@ async def all_sessions(pool: asyncpg.Pool, user_id: int) -> AsyncIterator[dict[s
         yield {row["sid"]: row["id"] for row in rows}
 
 
-async def record_sms(pool: asyncpg.Pool, *, phone: str, code: str, body: str, node: str) -> None:
+async def record_sms(pool: pg.Pool, *, phone: str, code: str, body: str, node: str) -> None:
     """One SMS into the outbox, and, in the same statement, the rows
     SMS_OUTBOX_ROWS ids or more before it out (a range of the primary key).
 
@@ -183,7 +179,7 @@ async def record_sms(pool: asyncpg.Pool, *, phone: str, code: str, body: str, no
     )
 
 
-async def latest_sms(pool: asyncpg.Pool, phone: str) -> dict[str, Any] | None:
+async def latest_sms(pool: pg.Pool, phone: str) -> dict[str, Any] | None:
     row = await pg.fetchrow(
         pool,
         "SELECT phone, code, body, node, sent_at FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1",

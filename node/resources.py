@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-import asyncpg
 from aiohttp import web
 
 from . import db, pg
@@ -35,22 +34,19 @@ log = logging.getLogger(__name__)
 async def pg_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     log.info("connecting to postgres at %s", mask_password(settings.database_url))
-    pool = await asyncpg.create_pool(
+    pool = pg.Pool(
         settings.database_url,
-        min_size=1,
-        max_size=10,
+        size=10,
         # The handlers' queries are bounded by node.pg (2 s each step), not
-        # by these: a query that reaches command_timeout on a hung server
+        # by this: a query that reaches command_timeout on a hung server
         # takes as long again in asyncpg's cancel (10 s, nginx's read
-        # timeout).  These bound the rest: connecting, the schema step at
-        # start-up, the readiness probe's query.
-        timeout=pg.BOUND,
+        # timeout).  It bounds the schema step at start-up.
         command_timeout=5.0,
         # So that pg_stat_activity (and the fault tests) tell the nodes apart.
         server_settings={"application_name": settings.node_name},
-        reset=pg.keep_session,
     )
     try:
+        await pool.open()
         await db.apply_schema(pool)
         app[PG] = pool
         yield

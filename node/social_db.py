@@ -23,7 +23,7 @@ _BLOG = (
 )
 
 
-async def hot_blogs(pool: asyncpg.Pool, page: int, viewer: int) -> list[dict[str, Any]]:
+async def hot_blogs(pool: pg.Pool, page: int, viewer: int) -> list[dict[str, Any]]:
     rows = await pg.fetch(
         pool,
         _BLOG + "ORDER BY b.liked DESC, b.id LIMIT $2 OFFSET $3",
@@ -34,12 +34,12 @@ async def hot_blogs(pool: asyncpg.Pool, page: int, viewer: int) -> list[dict[str
     return [_blog(r) for r in rows]
 
 
-async def blog(pool: asyncpg.Pool, blog_id: int, viewer: int) -> dict[str, Any] | None:
+async def blog(pool: pg.Pool, blog_id: int, viewer: int) -> dict[str, Any] | None:
     row = await pg.fetchrow(pool, _BLOG + "WHERE b.id = $2", viewer, blog_id)
     return None if row is None else _blog(row)
 
 
-async def blogs_of_user(pool: asyncpg.Pool, user_id: int, page: int, viewer: int) -> list[dict[str, Any]]:
+async def blogs_of_user(pool: pg.Pool, user_id: int, page: int, viewer: int) -> list[dict[str, Any]]:
     """A page of the user's blogs, newest first."""
     rows = await pg.fetch(
         pool,
@@ -52,7 +52,7 @@ async def blogs_of_user(pool: asyncpg.Pool, user_id: int, page: int, viewer: int
     return [_blog(r) for r in rows]
 
 
-async def blog_likes(pool: asyncpg.Pool, blog_id: int) -> list[dict[str, Any]] | None:
+async def blog_likes(pool: pg.Pool, blog_id: int) -> list[dict[str, Any]] | None:
     """The first users to like the blog, in the order they did; None if
     there is no such blog."""
     if await pg.fetchrow(pool, "SELECT 1 FROM tb_blog WHERE id = $1", blog_id) is None:
@@ -67,12 +67,12 @@ async def blog_likes(pool: asyncpg.Pool, blog_id: int) -> list[dict[str, Any]] |
     return [_user(r) for r in rows]
 
 
-async def user(pool: asyncpg.Pool, user_id: int) -> dict[str, Any] | None:
+async def user(pool: pg.Pool, user_id: int) -> dict[str, Any] | None:
     row = await pg.fetchrow(pool, "SELECT id, nick_name, icon FROM tb_user WHERE id = $1", user_id)
     return None if row is None else _user(row)
 
 
-async def user_info(pool: asyncpg.Pool, user_id: int) -> dict[str, Any] | None:
+async def user_info(pool: pg.Pool, user_id: int) -> dict[str, Any] | None:
     """The user's profile, if they filled one in."""
     r = await pg.fetchrow(
         pool,
@@ -99,14 +99,14 @@ async def user_info(pool: asyncpg.Pool, user_id: int) -> dict[str, Any] | None:
     return info
 
 
-async def follows(pool: asyncpg.Pool, user_id: int, other: int) -> bool:
+async def follows(pool: pg.Pool, user_id: int, other: int) -> bool:
     row = await pg.fetchrow(
         pool, "SELECT 1 FROM tb_follow WHERE user_id = $1 AND follow_user_id = $2", user_id, other
     )
     return row is not None
 
 
-async def common_follows(pool: asyncpg.Pool, user_id: int, other: int) -> list[dict[str, Any]]:
+async def common_follows(pool: pg.Pool, user_id: int, other: int) -> list[dict[str, Any]]:
     """The users both follow."""
     rows = await pg.fetch(
         pool,

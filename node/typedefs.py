@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import asyncpg
 from aiohttp import web
 
 from .metrics import Metrics
 from .models import UserDTO
+from .pg import Pool
 from .redis_client import RedisClient
 from .sessions import LoginGuard, Policy, ReplicatedDict, SessionStore, TTLDict
 from .settings import Settings
@@ -26,7 +26,7 @@ class Lifecycle:
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
-PG = web.AppKey("pg", asyncpg.Pool)
+PG = web.AppKey("pg", Pool)
 # Present only in redis mode: the memory store needs no client.
 REDIS: web.AppKey[RedisClient] = web.AppKey("redis")
 POLICY = web.AppKey("policy", Policy)

@@ -8,8 +8,9 @@ request cannot cost less than on this stack, measured beside the node.
 - :func:`login_routes`: the least a login does on the node's paths (code,
   SMS read, login).  A code in Redis, the SMS as an outbox row, the user
   found or created and the session row added in one statement, the
-  session written with HSET and PEXPIRE; the node's batch for Redis and an
-  asyncpg pool like the node's.  None of the node's rules: no rate limit,
+  session written with HSET and PEXPIRE; the node's batch for Redis and its
+  Postgres pool (node.pg.Pool, without node.pg's bound on each statement).
+  None of the node's rules: no rate limit,
   no count of tries, no mark of a logout-all or a rename looked for, no
   cap, no timeouts of its own.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +32,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
 
+from node import pg
 from node.db import random_nick_name
 from node.envelope import fail, ok
 from node.routes import PATHS
@@ -104,7 +107,7 @@ class RawRedis(asyncio.Protocol):
 
 
 RAW: web.AppKey[RawRedis] = web.AppKey("raw_redis", RawRedis)
-_PG: web.AppKey[asyncpg.Pool] = web.AppKey("pg", asyncpg.Pool)
+_PG: web.AppKey[pg.Pool] = web.AppKey("pg", pg.Pool)
 _BATCH: web.AppKey[TickBatch] = web.AppKey("login_batch", TickBatch)
 
 # The user of $1 found, or created with nickname $2, and session row $3 added.
@@ -119,23 +122,35 @@ SELECT id, nick_name, icon FROM usr
 """
 
 
+@contextlib.asynccontextmanager
+async def _connection(request: web.Request) -> AsyncIterator[asyncpg.Connection[Any]]:
+    pool = request.app[_PG]
+    conn = await pool.take()
+    try:
+        yield conn
+    finally:
+        pool.give(conn)
+
+
 async def _send_code(request: web.Request) -> web.Response:
     phone = request.query["phone"]
     code = f"{secrets.randbelow(10**6):06d}"
     await request.app[_BATCH].commands(("SET", LOGIN_CODE_KEY + phone, code, "EX", _POLICY.login_code_ttl))
-    await request.app[_PG].execute(
-        "INSERT INTO sms_outbox (phone, code, body, node) VALUES ($1, $2, $3, 'floor')",
-        phone,
-        code,
-        f"[hmdp] Your login code is {code}.",
-    )
+    async with _connection(request) as conn:
+        await conn.execute(
+            "INSERT INTO sms_outbox (phone, code, body, node) VALUES ($1, $2, $3, 'floor')",
+            phone,
+            code,
+            f"[hmdp] Your login code is {code}.",
+        )
     return ok()
 
 
 async def _latest_sms(request: web.Request) -> web.Response:
-    row = await request.app[_PG].fetchrow(
-        "SELECT code FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1", request.query["phone"]
-    )
+    async with _connection(request) as conn:
+        row = await conn.fetchrow(
+            "SELECT code FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1", request.query["phone"]
+        )
     return ok({"code": row["code"]}) if row else fail(404, "no SMS has been sent to this phone")
 
 
@@ -146,7 +161,8 @@ async def _login(request: web.Request) -> web.Response:
     if stored is None or stored != form["code"]:
         return fail(400, "wrong code")
     token = new_token()
-    row = await request.app[_PG].fetchrow(_USER_AND_SESSION, phone, random_nick_name(), session_id(token))
+    async with _connection(request) as conn:
+        row = await conn.fetchrow(_USER_AND_SESSION, phone, random_nick_name(), session_id(token))
     assert row is not None  # found or created
     key, exp = LOGIN_USER_KEY + session_id(token), int((time.time() + _POLICY.session_max_age) * 1000)
     await batch.commands(
@@ -162,12 +178,13 @@ def login_routes(app: web.Application, *, redis_url: str, database_url: str) -> 
     its Postgres pool and Redis batch."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async with (
-            asyncpg.create_pool(database_url, min_size=1, max_size=10) as pool,
-            Redis.from_url(redis_url, decode_responses=True) as redis,
-        ):
+        pool = pg.Pool(database_url, size=10)
+        async with Redis.from_url(redis_url, decode_responses=True) as redis:
             app[_PG], app[_BATCH] = pool, TickBatch(redis, RoundTrips())
-            yield
+            try:
+                yield
+            finally:
+                await pool.close()
 
     app.cleanup_ctx.append(ctx)
     app.router.add_post(PATHS["user.code"], _send_code)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 
-from node import db
+from node import db, pg
 from scripts.cluster import ClusterConfig
 from tests.helpers import random_phone
 
@@ -14,12 +13,12 @@ async def test_the_outbox_keeps_only_its_newest_rows(
     redis_cluster: ClusterConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db, "SMS_OUTBOX_ROWS", 3)
-    pool = await asyncpg.create_pool(redis_cluster.effective_database_url(), min_size=1, max_size=1)
+    pool = pg.Pool(redis_cluster.effective_database_url(), size=1)
     try:
         phones = [random_phone() for _ in range(5)]
         for phone in phones:
             await db.record_sms(pool, phone=phone, code="123456", body="test", node="test")
-        rows = await pool.fetch("SELECT phone FROM sms_outbox ORDER BY id")
+        rows = await pg.fetch(pool, "SELECT phone FROM sms_outbox ORDER BY id")
         assert [r["phone"] for r in rows] == phones[-3:]
         latest = await db.latest_sms(pool, phones[-1])
         assert latest is not None and latest["code"] == "123456"
