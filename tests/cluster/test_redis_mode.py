@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from node import db
 from node.models import UserDTO
+from node.pg import Pool
 from node.redis_client import RedisClient
 from node.routes import PATHS
 from node.sessions import LOGIN_CODE_KEY, LOGIN_USER_KEY, phone_tag
@@ -140,8 +141,11 @@ async def test_simultaneous_first_logins_for_one_phone_create_one_user(
     # A code logs in once, so the race is driven below the API: the query
     # every login runs, 12 at once on 12 connections, as 12 nodes would.
     phone = random_phone()
-    pool = await asyncpg.create_pool(redis_cluster.effective_database_url(), min_size=12, max_size=12)
+    pool = Pool(redis_cluster.effective_database_url(), size=12)
     try:
+        # All 12 open before the race starts.
+        for conn in [await pool.take() for _ in range(12)]:
+            pool.give(conn)
 
         async def first_login() -> UserDTO:
             return (await db.new_session(pool, phone, secrets.token_hex(16), max_age=60, in_flight=60)).user
