@@ -32,6 +32,9 @@ SMS_OUTBOX_ROWS = 100_000
 async def apply_schema(pool: pg.Pool) -> None:
     sql = resources.files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
     async with pool.acquire() as conn, conn.transaction():
+        # Bounded by the connection's command_timeout alone: the pool's
+        # statement_timeout is for a request's statements, not a start-up's.
+        await conn.execute("SET LOCAL statement_timeout = 0")
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
         await conn.execute(sql)
 

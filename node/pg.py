@@ -67,7 +67,9 @@ class Bounded:
         try:
             return await step
         except BaseException as exc:
-            if not isinstance(exc, asyncpg.PostgresError):  # the server's refusal leaves it ready
+            # The server's refusal of a statement leaves the connection ready;
+            # anything else (the connection lost included) may not.
+            if not isinstance(exc, asyncpg.PostgresError) or isinstance(exc, asyncpg.PostgresConnectionError):
                 self.sound = False
             if self._overran:
                 raise TimeoutError(f"Postgres did not answer within {BOUND} s") from exc
@@ -112,10 +114,15 @@ class Pool:
     """
 
     def __init__(self, dsn: str, *, size: int, **connect: Any) -> None:
-        self._dsn, self._size, self._connect = dsn, size, connect
+        self._dsn, self._size = dsn, size
+        # A statement the node gave up on (overran, or its task cancelled:
+        # its connection is closed, with no cancel request) is ended by the
+        # server too, a moment after the node stopped waiting for it.
+        settings = {"statement_timeout": str(int((BOUND + 0.5) * 1000)), **connect.pop("server_settings", {})}
+        self._connect = {**connect, "server_settings": settings}
         self._idle: list[asyncpg.Connection[Any]] = []
-        self._open = 0  # idle, lent, or being opened
-        # A waiter gets a connection, or None: a place freed, to open one in.
+        self._open = 0  # idle, lent, being opened, or a place handed to a waiter
+        # A waiter gets a connection, or None: a place of its own, to open one in.
         self._waiters: collections.deque[asyncio.Future[asyncpg.Connection[Any] | None]] = collections.deque()
         self._closed = False
 
@@ -126,29 +133,27 @@ class Pool:
     async def take(self) -> asyncpg.Connection[Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + BOUND
-        while True:
-            if self._closed:
-                raise asyncpg.InterfaceError("the Postgres pool is closed")
-            while self._idle:
-                conn = self._idle.pop()  # the last given back: the warmest
-                if not conn.is_closed():
-                    return conn
-                self._open -= 1
-            if self._open < self._size:
-                return await self._new(deadline - loop.time())
-            given = await self._wait(loop, deadline)
-            if given is not None:
-                return given
+        if self._closed:
+            raise asyncpg.InterfaceError("the Postgres pool is closed")
+        while self._idle:
+            conn = self._idle.pop()  # the last given back: the warmest
+            if not conn.is_closed():
+                return conn
+            self._free_place()
+        if self._open < self._size:
+            self._open += 1
+        elif (given := await self._wait(loop, deadline)) is not None:
+            return given
+        return await self._new(deadline - loop.time())
 
     async def _new(self, seconds: float) -> asyncpg.Connection[Any]:
-        self._open += 1
+        """A connection opened in a place already counted."""
         try:
             conn: asyncpg.Connection[Any] = await asyncpg.connect(
                 self._dsn, timeout=max(seconds, 0.001), **self._connect
             )
         except BaseException:
-            self._open -= 1
-            self._hand(None)  # a waiter may open one in the place
+            self._free_place()
             raise
         return conn
 
@@ -166,7 +171,11 @@ class Pool:
         except BaseException:
             # Cancelled just as a connection (or a place) came: pass it on.
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._hand(waiter.result())
+                given = waiter.result()
+                if given is None:
+                    self._free_place()
+                else:
+                    self._hand(given)
             raise
         finally:
             timer.cancel()
@@ -174,19 +183,31 @@ class Pool:
     def give(self, conn: asyncpg.Connection[Any], *, sound: bool = True) -> None:
         if self._closed or not sound or conn.is_closed() or conn.is_in_transaction():
             conn.terminate()
-            self._open -= 1
-            self._hand(None)
+            self._free_place()
         else:
             self._hand(conn)
 
-    def _hand(self, conn: asyncpg.Connection[Any] | None) -> None:
+    def _hand(self, conn: asyncpg.Connection[Any]) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(conn)
                 return
-        if conn is not None:
+        if self._closed:  # a waiter passed it on after the close
+            conn.terminate()
+            self._open -= 1
+        else:
             self._idle.append(conn)
+
+    def _free_place(self) -> None:
+        """A connection's place, freed: the first waiter's now (so that no
+        newcomer takes it first), or nobody's."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._open -= 1
 
     async def close(self) -> None:
         """Close the idle connections, and each lent one as it comes back;
@@ -197,12 +218,12 @@ class Pool:
                 waiter.set_exception(asyncpg.InterfaceError("the Postgres pool is closed"))
         self._waiters.clear()
         idle, self._idle = self._idle, []
-        for conn in idle:
-            try:
-                await conn.close(timeout=BOUND)
-            except Exception:  # down, hung or refusing: closed all the same
+        self._open -= len(idle)
+        # All at once: on a hung server each waits out its bound.
+        closed = await asyncio.gather(*(conn.close(timeout=BOUND) for conn in idle), return_exceptions=True)
+        for conn, result in zip(idle, closed, strict=True):
+            if isinstance(result, BaseException):  # down, hung or refusing: closed all the same
                 conn.terminate()
-            self._open -= 1
 
     @contextlib.asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection[Any]]:

@@ -128,8 +128,10 @@ async def _connection(request: web.Request) -> AsyncIterator[asyncpg.Connection[
     conn = await pool.take()
     try:
         yield conn
-    finally:
-        pool.give(conn)
+    except BaseException:
+        pool.give(conn, sound=False)  # it may be mid-statement
+        raise
+    pool.give(conn)
 
 
 async def _send_code(request: web.Request) -> web.Response:

@@ -87,7 +87,7 @@ async def test_a_connection_whose_state_is_in_doubt_is_closed_and_the_next_block
 
         async def slow() -> None:
             async with connection(pool) as conn:
-                await conn.execute("SELECT pg_sleep(5)")
+                await conn.execute("SELECT pg_sleep(30)")
 
         task = asyncio.create_task(slow())
         await asyncio.sleep(0.3)
@@ -101,6 +101,8 @@ async def test_a_connection_whose_state_is_in_doubt_is_closed_and_the_next_block
         else:
             await conn.close()
         pool.give(conn)
+    # Closed, with no cancel sent: the server's statement_timeout (the
+    # pool's, just past the bound) ends a statement left running.
     await pool.settled_at(pg, 0)
     # Both places usable at once, each on a new connection that answers.
     async with connection(pool) as one, connection(pool) as two:
@@ -122,6 +124,38 @@ async def test_a_waiter_cancelled_as_a_connection_reaches_it_passes_the_connecti
     assert again is lent[0]
     pool.give(again)
     pool.give(lent[1])
+
+
+async def test_a_place_freed_goes_to_the_first_waiter_not_to_a_newcomer(
+    pool: Watched, pg: asyncpg.Connection
+) -> None:
+    lent = [await pool.take(), await pool.take()]
+    first = asyncio.create_task(pool.take())
+    await asyncio.sleep(0.1)
+    pool.give(lent[0], sound=False)  # closed: its place is the waiter's
+    newcomer = asyncio.create_task(pool.take())
+    opened = await asyncio.wait_for(first, 2)
+    await asyncio.sleep(0.2)
+    assert not newcomer.done()
+    assert len(await pool.backends(pg)) <= SIZE
+    pool.give(opened)
+    assert await asyncio.wait_for(newcomer, 1) is opened
+    pool.give(opened)
+    pool.give(lent[1])
+
+
+async def test_a_connection_passed_on_after_the_close_is_closed(pool: Watched) -> None:
+    lent = [await pool.take(), await pool.take()]
+    waiter = asyncio.create_task(pool.take())
+    await asyncio.sleep(0.1)
+    pool.give(lent[0])  # handed to the waiter...
+    await pool.close()  # ...the pool closes...
+    waiter.cancel()  # ...and the waiter, cancelled, passes it on
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert lent[0].is_closed()
+    pool.give(lent[1])
+    assert lent[1].is_closed()
 
 
 async def test_a_closed_pool_closes_what_comes_back_and_lends_nothing(
