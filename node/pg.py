@@ -106,11 +106,11 @@ class Pool:
 
     Not asyncpg's pool, whose acquire and release cost a login a fifth of
     the node's CPU (`make bench-ab`: 0.74 -> 0.60 ms): a task for each wait
-    and each release, and three timeout contexts.  Here
-    a connection given back is reused as it is (no query of ours leaves
-    session state: no SET, cursor, LISTEN or session lock), unless its
-    state is in doubt: closed, in a transaction, or ``sound`` false.
-    Then it is closed, and the next take opens another.
+    and each release, and three timeout contexts.  Here a connection given
+    back is reused as it is (no query of ours leaves session state: no SET,
+    cursor, LISTEN or session lock), unless its state is in doubt: closed,
+    in a transaction, or ``sound`` false.  Then it is closed, and its place
+    goes to the first block waiting, which opens another.
     """
 
     def __init__(self, dsn: str, *, size: int, **connect: Any) -> None:
