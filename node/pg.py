@@ -131,8 +131,6 @@ class Pool:
         self.give(await self.take())
 
     async def take(self) -> asyncpg.Connection[Any]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + BOUND
         if self._closed:
             raise asyncpg.InterfaceError("the Postgres pool is closed")
         while self._idle:
@@ -140,6 +138,8 @@ class Pool:
             if not conn.is_closed():
                 return conn
             self._free_place()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BOUND
         if self._open < self._size:
             self._open += 1
         elif (given := await self._wait(loop, deadline)) is not None:
@@ -227,8 +227,9 @@ class Pool:
 
     @contextlib.asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection[Any]]:
-        """A connection with asyncpg's own timeouts only, for the start-up's
-        schema step (which may wait on another node's); an error drops it."""
+        """A connection with asyncpg's own timeouts only, not bounded step by
+        step (the start-up's schema step, which may wait on another node's;
+        the login floor); an error drops it."""
         conn = await self.take()
         sound = False
         try:

@@ -10,22 +10,19 @@ request cannot cost less than on this stack, measured beside the node.
   found or created and the session row added in one statement, the
   session written with HSET and PEXPIRE; the node's batch for Redis and its
   Postgres pool (node.pg.Pool, without node.pg's bound on each statement).
-  None of the node's rules: no rate limit,
-  no count of tries, no mark of a logout-all or a rename looked for, no
-  cap, no timeouts of its own.
+  None of the node's rules: no rate limit, no count of tries, no mark of a
+  logout-all or a rename looked for, no cap, no timeouts of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
-import asyncpg
 import hiredis
 import orjson
 from aiohttp import web
@@ -122,23 +119,11 @@ SELECT id, nick_name, icon FROM usr
 """
 
 
-@contextlib.asynccontextmanager
-async def _connection(request: web.Request) -> AsyncIterator[asyncpg.Connection[Any]]:
-    pool = request.app[_PG]
-    conn = await pool.take()
-    try:
-        yield conn
-    except BaseException:
-        pool.give(conn, sound=False)  # it may be mid-statement
-        raise
-    pool.give(conn)
-
-
 async def _send_code(request: web.Request) -> web.Response:
     phone = request.query["phone"]
     code = f"{secrets.randbelow(10**6):06d}"
     await request.app[_BATCH].commands(("SET", LOGIN_CODE_KEY + phone, code, "EX", _POLICY.login_code_ttl))
-    async with _connection(request) as conn:
+    async with request.app[_PG].acquire() as conn:
         await conn.execute(
             "INSERT INTO sms_outbox (phone, code, body, node) VALUES ($1, $2, $3, 'floor')",
             phone,
@@ -149,7 +134,7 @@ async def _send_code(request: web.Request) -> web.Response:
 
 
 async def _latest_sms(request: web.Request) -> web.Response:
-    async with _connection(request) as conn:
+    async with request.app[_PG].acquire() as conn:
         row = await conn.fetchrow(
             "SELECT code FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1", request.query["phone"]
         )
@@ -163,7 +148,7 @@ async def _login(request: web.Request) -> web.Response:
     if stored is None or stored != form["code"]:
         return fail(400, "wrong code")
     token = new_token()
-    async with _connection(request) as conn:
+    async with request.app[_PG].acquire() as conn:
         row = await conn.fetchrow(_USER_AND_SESSION, phone, random_nick_name(), session_id(token))
     assert row is not None  # found or created
     key, exp = LOGIN_USER_KEY + session_id(token), int((time.time() + _POLICY.session_max_age) * 1000)
